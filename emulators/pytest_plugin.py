@@ -1,0 +1,181 @@
+"""pytest plugin: emulated storage services for this repo and for downstream projects.
+
+Registered through the ``pytest11`` entry point. Options (group "storages"):
+
+``--storage-backend=all|s3,gcs,...``
+    which backends the parametrized ``storage`` fixture runs against.
+``--storage-strict``
+    an emulator that cannot start fails the test instead of skipping it.
+
+Fixtures: ``storage`` (a fresh, empty namespace per test, parametrized over the
+selected targets), ``storage_emulators`` (the session's emulators),
+``<name>_emulator`` per service (``s3_emulator``, ``gcs_emulator``, ...), and
+``emulated_storages`` for a downstream project's tests to point Django's
+``STORAGES`` at an emulated backend. Marker ``capability(name, ...)`` skips a
+test, with the backend's reason, on a backend that declares it cannot do that.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from .base import EmulatorUnavailable
+from .registry import EMULATORS, Target, load, targets_for
+from .session import EmulatorSession
+
+_SESSION_KEY = pytest.StashKey[EmulatorSession]()
+_SELECTED_KEY = pytest.StashKey[list]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("storages", "storage backends on local emulators")
+    group.addoption(
+        "--storage-backend",
+        default=os.environ.get("STORAGE_BACKEND", "all"),
+        help=f"'all' or a comma list of: {', '.join(EMULATORS)} (default: all, or $STORAGE_BACKEND)",
+    )
+    group.addoption(
+        "--storage-strict",
+        action="store_true",
+        default=os.environ.get("STORAGE_STRICT", "") not in ("", "0"),
+        help="fail, instead of skip, tests whose emulator cannot run here",
+    )
+
+
+def parse_selection(value: str) -> list[str]:
+    """'all' or a comma list of known names; anything else is a usage error."""
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if not names or names == ["all"]:
+        return list(EMULATORS)
+    unknown = [n for n in names if n not in EMULATORS]
+    if unknown:
+        raise pytest.UsageError(
+            f"--storage-backend: unknown backend(s) {', '.join(unknown)}; "
+            f"valid: all, {', '.join(EMULATORS)}"
+        )
+    return names
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "capability(*names): the test needs these backend capabilities"
+    )
+    config.stash[_SELECTED_KEY] = parse_selection(config.getoption("--storage-backend"))
+    config.stash[_SESSION_KEY] = EmulatorSession()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION_KEY, None)
+    if session is not None:
+        session.stop()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "storage_target" in metafunc.fixturenames:
+        targets = targets_for(metafunc.config.stash[_SELECTED_KEY])
+        metafunc.parametrize("storage_target", targets, ids=[t.id for t in targets], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def storage_emulators(pytestconfig: pytest.Config) -> EmulatorSession:
+    """The session's emulators, started lazily by name: ``storage_emulators.get("s3")``."""
+    return pytestconfig.stash[_SESSION_KEY]
+
+
+def _unavailable(config: pytest.Config, what: str, exc: Exception) -> None:
+    message = f"{what} cannot run here: {exc}"
+    if config.getoption("--storage-strict"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def get_emulator(request: pytest.FixtureRequest, name: str) -> Any:
+    """The session's started emulator ``name``, or skip/fail saying why it cannot run."""
+    session: EmulatorSession = request.config.stash[_SESSION_KEY]
+    try:
+        return session.get(name)
+    except EmulatorUnavailable as exc:
+        _unavailable(request.config, f"the {name} emulator", exc)
+
+
+@pytest.fixture
+def storage_target(request: pytest.FixtureRequest) -> Target:
+    """The conformance target of this test (parametrized by --storage-backend)."""
+    return request.param
+
+
+@pytest.fixture
+def storage_factory(request: pytest.FixtureRequest, storage_target: Target) -> Callable[..., Any]:
+    """Make storages of the current target in one fresh namespace; extra kwargs are options."""
+    from django.utils.module_loading import import_string
+
+    factory = load(storage_target.factory)
+    backend, options = factory(lambda name: get_emulator(request, name))
+    cls = import_string(backend)
+    needed = [c for mark in request.node.iter_markers("capability") for c in mark.args]
+    if needed:
+        unsupported = cls(**options).unsupported
+        for capability in needed:
+            if capability in unsupported:
+                pytest.skip(f"{storage_target.id} cannot do {capability}: {unsupported[capability]}")
+
+    def make(**overrides: Any) -> Any:
+        return cls(**{**options, **overrides})
+
+    make.options = options  # type: ignore[attr-defined]
+    make.backend = backend  # type: ignore[attr-defined]
+    return make
+
+
+@pytest.fixture
+def storage(storage_factory: Callable[..., Any]) -> Any:
+    """A storage of the current target, in a fresh, empty namespace of its own."""
+    return storage_factory()
+
+
+def _emulator_fixture(name: str) -> Callable[..., Any]:
+    @pytest.fixture(scope="session", name=f"{name}_emulator")
+    def fixture(request: pytest.FixtureRequest) -> Any:
+        return get_emulator(request, name)
+
+    fixture.__doc__ = f"The session's started {name} emulator."
+    return fixture
+
+
+for _name in EMULATORS:
+    globals()[f"{_name}_emulator_fixture"] = _emulator_fixture(_name)
+
+
+@pytest.fixture
+def emulated_storages(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """Point Django's ``STORAGES`` at an emulated backend for one test.
+
+    ``emulated_storages("s3")`` (or any selection name) starts the emulator if
+    needed, makes a fresh namespace, overrides ``STORAGES["default"]`` and
+    ``STORAGES["staticfiles"]`` (``aliases=`` to choose) and returns the
+    default storage. Extra keyword arguments become backend OPTIONS.
+    """
+    from django.test.utils import override_settings
+
+    overrides: list[Any] = []
+
+    def use(name: str = "s3", *, aliases: tuple[str, ...] = ("default", "staticfiles"), **options: Any) -> Any:
+        from django.conf import settings
+        from django.core.files.storage import storages
+
+        emulator = get_emulator(request, name)
+        opts = {**emulator.new_namespace(), **options}
+        entry = {"BACKEND": emulator.backend, "OPTIONS": opts}
+        current = dict(getattr(settings, "STORAGES", {}) or {})
+        current.update({alias: entry for alias in aliases})
+        override = override_settings(STORAGES=current)
+        override.enable()
+        overrides.append(override)
+        return storages[aliases[0]]
+
+    yield use
+    for override in reversed(overrides):
+        override.disable()

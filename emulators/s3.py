@@ -1,0 +1,117 @@
+"""S3 emulator: moto's server, in-process on a thread, on a free loopback port."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+from typing import Any, Callable
+
+from .base import Emulator, EmulatorUnavailable, unique_name
+
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"
+REGION = "us-east-1"
+DEFAULT_BUCKET = "storages-dev"
+
+
+class S3Emulator(Emulator):
+    """moto's ThreadedMotoServer bound to 127.0.0.1 on port 0."""
+
+    name = "s3"
+    backend = "storages.backends.s3.S3Storage"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._server: Any = None
+
+    def start(self) -> None:
+        if self.started:
+            return
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError as exc:
+            raise EmulatorUnavailable(
+                f"moto's server is not installed ({exc}); pip install 'django-storages[emulators]'"
+            ) from exc
+        # werkzeug logs every request at INFO; keep test and CLI output readable.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self._server.start()
+        self.port = self._server.get_host_and_port()[1]
+        self.started = True
+        self._create_bucket(DEFAULT_BUCKET)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self.started = False
+
+    def _request(self, method: str, path: str, body: bytes = b"") -> int:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            conn.request(method, path, body=body)
+            response = conn.getresponse()
+            response.read()
+            return response.status
+        finally:
+            conn.close()
+
+    def reset(self) -> None:
+        """Wipe every bucket (moto's reset endpoint), then recreate the default bucket."""
+        self._request("POST", "/moto-api/reset")
+        self._create_bucket(DEFAULT_BUCKET)
+
+    def health(self) -> bool:
+        if not self.started:
+            return False
+        try:
+            return self._request("GET", "/moto-api/") < 500
+        except OSError:
+            return False
+
+    def _create_bucket(self, bucket: str) -> None:
+        status = self._request("PUT", f"/{bucket}")
+        if status >= 300 and status != 409:
+            raise RuntimeError(f"moto refused to create bucket {bucket!r}: HTTP {status}")
+
+    def client(self) -> Any:
+        """A raw boto3 client for this emulator (tests and benchmarks)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY, region_name=REGION,
+            config=Config(s3={"addressing_style": "path"}),
+        )
+
+    def storage_options(self, **overrides: Any) -> dict[str, Any]:
+        options = {
+            "bucket_name": DEFAULT_BUCKET,
+            "endpoint_url": self.endpoint,
+            "access_key": ACCESS_KEY,
+            "secret_key": SECRET_KEY,
+            "region_name": REGION,
+            "addressing_style": "path",
+        }
+        options.update(overrides)
+        return options
+
+    def new_namespace(self, **overrides: Any) -> dict[str, Any]:
+        bucket = unique_name("b")
+        self._create_bucket(bucket)
+        return self.storage_options(bucket_name=bucket, **overrides)
+
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL_S3": self.endpoint,
+        }
+
+
+def conformance_target(get: Callable[[str], Any]) -> tuple[str, dict[str, Any]]:
+    emulator = get("s3")
+    return emulator.backend, emulator.new_namespace()

@@ -1,0 +1,14 @@
+"""The shared core every backend is built on."""
+
+from .base import CAPABILITIES, BaseStorage, localize
+from .errors import ServiceUnavailable, translated
+from .files import ObjectInfo, RemoteFile, Upload
+from .names import clean_name, dir_prefix, join_root, split_listing
+from .options import Configurable, Option, to_bool, to_int
+from .sdk import require
+
+__all__ = [
+    "CAPABILITIES", "BaseStorage", "Configurable", "ObjectInfo", "Option", "RemoteFile",
+    "ServiceUnavailable", "Upload", "clean_name", "dir_prefix", "join_root", "localize",
+    "require", "split_listing", "to_bool", "to_int", "translated",
+]

@@ -1,0 +1,318 @@
+"""The one remote file object shared by every backend.
+
+A backend provides only hooks (see :class:`storages.core.base.BaseStorage`):
+``_open_stream(key, start)`` returns a readable byte stream and the object's
+:class:`ObjectInfo`; ``_begin_upload(key, ...)`` returns an :class:`Upload` whose
+``write_part``/``commit``/``abort`` move the bytes. Reads are lazy and streaming,
+writes upload in parts on the fly: memory is bounded by the part size, never by
+the file size. A write that fails or is abandoned inside ``with`` on an
+exception is aborted, so no partial object ever appears under the name.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django.core.files.base import File
+
+from .errors import translated
+
+if TYPE_CHECKING:
+    from .base import BaseStorage
+
+READ_MODES = {"r", "rb", "rt"}
+WRITE_MODES = {"w", "wb", "wt"}
+
+
+@dataclass
+class ObjectInfo:
+    """What a service tells about a stored object. Times are aware (UTC)."""
+
+    size: int | None = None
+    modified: datetime | None = None
+    created: datetime | None = None
+    accessed: datetime | None = None
+    content_type: str | None = None
+    content_encoding: str | None = None
+    etag: str | None = None
+
+
+class ReadStream(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class Upload(ABC):
+    """One upload in progress. The shared writer calls, in order: any number of
+    ``write_part`` (each at least the storage's ``part_size``), then exactly one
+    of ``commit`` (with the final bytes, possibly empty) or ``abort``."""
+
+    @abstractmethod
+    def write_part(self, data: bytes) -> None:
+        """Send one non-final part."""
+
+    @abstractmethod
+    def commit(self, tail: bytes) -> None:
+        """Send the final bytes and make the object visible under its name.
+
+        Raises ``FileExistsError`` when the upload is create-only and the name
+        is taken; in that case nothing was replaced."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Discard everything sent so far. Must be safe to call after a failure."""
+
+
+class _Reader(io.RawIOBase):
+    """A seekable raw reader over a backend stream; reopens at an offset on seek."""
+
+    def __init__(self, storage: BaseStorage, name: str, key: str) -> None:
+        self._storage = storage
+        self._name = name
+        self._key = key
+        self._pos = 0
+        self._stream: Any = None
+        self._stream_pos = 0
+        self._decoder: Any = None
+        self.info: ObjectInfo | None = None
+        self._open_at(0)  # one request; raises FileNotFoundError for a missing object
+
+    # -- stream management -------------------------------------------------
+    def _gzipped(self) -> bool:
+        return bool(self.info and self.info.content_encoding == "gzip" and self._storage.decode_gzip)
+
+    def _open_at(self, pos: int) -> None:
+        self._close_stream()
+        ranged = self._storage.supports_ranges and not self._gzipped()
+        start = pos if ranged else 0
+        if self.info is not None and self.info.size is not None and start and start >= self.info.size:
+            self._stream, self._stream_pos = io.BytesIO(), pos
+            return
+        with translated(self._storage, self._name):
+            self._stream, info = self._storage._open_stream(self._key, start)
+        if self.info is None or info.size is not None:
+            self.info = info
+        self._stream_pos = start
+        self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS) if self._gzipped() else None
+        self._pending = b""
+        if self._stream_pos < pos:
+            self._discard(pos - self._stream_pos)
+
+    def _discard(self, count: int) -> None:
+        while count > 0:
+            data = self._read_stream(min(count, 1 << 20))
+            if not data:
+                break
+            count -= len(data)
+
+    def _read_stream(self, n: int) -> bytes:
+        if self._decoder is None:
+            with translated(self._storage, self._name):
+                data = self._stream.read(n)
+            self._stream_pos += len(data)
+            return data
+        while len(self._pending) < n and self._decoder is not None:
+            with translated(self._storage, self._name):
+                raw = self._stream.read(max(n, 65536))
+            if not raw:
+                self._pending += self._decoder.flush()
+                self._decoder = None
+                break
+            self._pending += self._decoder.decompress(raw)
+        data, self._pending = self._pending[:n], self._pending[n:]
+        self._stream_pos += len(data)
+        return data
+
+    def _close_stream(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.close()
+            finally:
+                self._stream = None
+
+    # -- io.RawIOBase --------------------------------------------------------
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._stream is None or self._stream_pos != self._pos:
+            self._open_at(self._pos)
+        data = self._read_stream(len(buffer))
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            target = offset
+        elif whence == io.SEEK_CUR:
+            target = self._pos + offset
+        elif whence == io.SEEK_END:
+            if self._gzipped() or self.info is None or self.info.size is None:
+                raise io.UnsupportedOperation("seeking from the end needs the decoded size")
+            target = self.info.size + offset
+        else:
+            raise ValueError(f"invalid whence: {whence}")
+        if target < 0:
+            raise ValueError(f"negative seek position {target}")
+        if target != self._pos:
+            # Move lazily: the next read reopens the stream at the new position.
+            self._pos = target
+        return self._pos
+
+    def close(self) -> None:
+        if not self.closed:
+            self._close_stream()
+        super().close()
+
+
+class _Writer(io.BufferedIOBase):
+    """Buffers writes into parts of ``part_size`` and hands them to an Upload."""
+
+    def __init__(self, storage: BaseStorage, name: str, upload: Upload) -> None:
+        self._storage = storage
+        self._name = name
+        self._upload = upload
+        self._buffer = bytearray()
+        self._failed = False
+        self._written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        if isinstance(data, str):
+            raise TypeError("a bytes-like object is required, not 'str'")
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        self._written += len(view)
+        part_size = self._storage.part_size
+        while len(self._buffer) >= part_size:
+            part = bytes(self._buffer[:part_size])
+            del self._buffer[:part_size]
+            self._call(self._upload.write_part, part)
+        return len(view)
+
+    def tell(self) -> int:
+        return self._written
+
+    def _call(self, func: Any, *args: Any) -> None:
+        try:
+            with translated(self._storage, self._name):
+                func(*args)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        """Discard the upload: nothing appears under the name."""
+        if self.closed:
+            return
+        self._failed = True
+        self._buffer = bytearray()
+        try:
+            with translated(self._storage, self._name):
+                self._upload.abort()
+        finally:
+            super().close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        if self._failed:
+            super().close()
+            return
+        tail, self._buffer = bytes(self._buffer), bytearray()
+        self._call(self._upload.commit, tail)
+        super().close()
+
+
+class RemoteFile(File):
+    """A file in a storage service, opened ``rb``/``r`` or ``wb``/``w``.
+
+    Behaves like a local file opened with the same mode: text modes go through
+    ``io.TextIOWrapper`` (UTF-8); reads stream and seek; every write is kept in
+    order and uploaded in parts; closing an empty write creates an empty object.
+    """
+
+    def __init__(self, storage: BaseStorage, name: str, mode: str = "rb", *, create_only: bool = False,
+                 content_type: str | None = None) -> None:
+        if mode not in READ_MODES | WRITE_MODES:
+            raise ValueError(f"unsupported mode {mode!r}: use 'rb', 'r', 'wb' or 'w'")
+        self._storage = storage
+        self.name = name
+        self.mode = mode
+        self._key = storage._key(name)
+        self._create_only = create_only
+        self._content_type = content_type
+        self._raw: _Reader | _Writer | None = None
+        self.file = self._open_file()
+
+    def _open_file(self) -> Any:
+        storage = self._storage
+        if self.mode in READ_MODES:
+            self._raw = _Reader(storage, self.name, self._key)
+            stream: Any = io.BufferedReader(self._raw, buffer_size=storage.chunk_size)
+        else:
+            upload = storage._start_upload(self.name, self._key, create_only=self._create_only,
+                                           content_type=self._content_type)
+            self._raw = stream = _Writer(storage, self.name, upload)
+        if "b" not in self.mode:
+            stream = io.TextIOWrapper(stream, encoding="utf-8", write_through=True)
+        return stream
+
+    @property
+    def info(self) -> ObjectInfo | None:
+        """Metadata from the open request (read mode), without another request."""
+        return self._raw.info if isinstance(self._raw, _Reader) else None
+
+    @property
+    def size(self) -> int:
+        if isinstance(self._raw, _Writer):
+            return self._raw.tell()
+        info = self.info
+        if info is not None and info.size is not None and info.content_encoding != "gzip":
+            return info.size
+        return self._storage.size(self.name)
+
+    def open(self, mode: str | None = None) -> RemoteFile:
+        """Rewind an open file, or reopen a closed one (like Django's ``File.open``)."""
+        if not self.closed and (mode is None or mode == self.mode):
+            self.seek(0)
+            return self
+        if not self.closed:
+            self.close()
+        if mode is not None:
+            if mode not in READ_MODES | WRITE_MODES:
+                raise ValueError(f"unsupported mode {mode!r}")
+            self.mode = mode
+        self.file = self._open_file()
+        return self
+
+    def abort(self) -> None:
+        """Discard a write in progress; nothing appears under the name."""
+        if isinstance(self._raw, _Writer):
+            self._raw.abort()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None and isinstance(self._raw, _Writer):
+            self.abort()
+        else:
+            self.close()
+
+    def __repr__(self) -> str:
+        return f"<RemoteFile: {self.name} ({self.mode})>"

@@ -1,0 +1,189 @@
+"""One mechanism for every backend's options.
+
+A backend declares its options once, as a tuple of :class:`Option`. Each value is
+resolved in this order: constructor keyword (how ``STORAGES[...]["OPTIONS"]``
+arrive) > class attribute on a subclass > Django setting > environment > default.
+Unknown keywords raise ``ImproperlyConfigured`` naming the option and the class.
+Values are re-read when Django's ``setting_changed`` fires, so
+``override_settings`` works in tests. Secret options never appear in ``repr()``
+or pickles.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from django.core.exceptions import ImproperlyConfigured
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Option:
+    """Declaration of one backend option.
+
+    ``name`` is the attribute the resolved value is stored under and the keyword
+    accepted by the constructor; ``aliases`` are further accepted keywords (old
+    names). ``settings`` are Django setting names, first found wins; ``env`` are
+    environment variables read after the settings. ``convert`` turns a raw value
+    (e.g. an environment string) into the option's type.
+    """
+
+    name: str
+    settings: tuple[str, ...] = ()
+    default: Any = None
+    env: tuple[str, ...] = ()
+    secret: bool = False
+    aliases: tuple[str, ...] = ()
+    convert: Callable[[Any], Any] | None = None
+
+    def describe(self) -> str:
+        """How a user sets this option, for error messages."""
+        if self.settings:
+            return f"the {self.settings[0]} setting (or the {self.name!r} option)"
+        return f"the {self.name!r} option"
+
+
+def to_bool(value: Any) -> bool:
+    """Accept booleans and the usual environment spellings of them."""
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"not a boolean: {value!r}")
+    return bool(value)
+
+
+def to_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def resolve(options: Iterable[Option], cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Resolve every option for ``cls`` given constructor ``kwargs``."""
+    from django.conf import settings
+
+    options = tuple(options)
+    by_keyword: dict[str, Option] = {}
+    for opt in options:
+        for keyword in (opt.name, *opt.aliases):
+            by_keyword[keyword] = opt
+    unknown = sorted(set(kwargs) - set(by_keyword))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{cls.__module__}.{cls.__qualname__} got unknown option(s) "
+            f"{', '.join(map(repr, unknown))}; valid options are: "
+            f"{', '.join(sorted(o.name for o in options))}"
+        )
+    given = {by_keyword[k].name: v for k, v in kwargs.items()}
+    values: dict[str, Any] = {}
+    for opt in options:
+        value = given.get(opt.name, _MISSING)
+        if value is _MISSING:
+            value = _class_attribute(cls, opt)
+        if value is _MISSING:
+            for setting in opt.settings:
+                value = getattr(settings, setting, _MISSING)
+                if value is not _MISSING:
+                    break
+        if value is _MISSING:
+            for var in opt.env:
+                if var in os.environ:
+                    value = os.environ[var]
+                    break
+        if value is _MISSING:
+            value = opt.default() if callable(opt.default) else opt.default
+        if opt.convert is not None and value is not None:
+            try:
+                value = opt.convert(value)
+            except (TypeError, ValueError) as exc:
+                raise ImproperlyConfigured(f"Invalid value for {opt.describe()}: {exc}") from None
+        values[opt.name] = value
+    return values
+
+
+def _class_attribute(cls: type, opt: Option) -> Any:
+    """A plain class attribute set by a subclass (``bucket_name = "static"``)."""
+    for klass in cls.__mro__:
+        for attr in (opt.name, *opt.aliases):
+            if attr in vars(klass):
+                candidate = vars(klass)[attr]
+                if isinstance(candidate, (property, Option)) or callable(candidate) and not isinstance(candidate, type):
+                    continue
+                return candidate
+    return _MISSING
+
+
+@dataclass
+class _Registry:
+    """Live configured objects, re-resolved when a setting they read changes."""
+
+    objects: "weakref.WeakSet[Configurable]" = field(default_factory=weakref.WeakSet)
+
+    def setting_changed(self, setting: str, **_: Any) -> None:
+        for obj in list(self.objects):
+            if setting in obj._option_settings():
+                obj._configure()
+
+
+_registry = _Registry()
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    _registry.setting_changed(setting)
+
+
+def _connect() -> None:
+    from django.core.signals import setting_changed
+
+    setting_changed.connect(_on_setting_changed, dispatch_uid="storages.options.setting_changed")
+
+
+class Configurable:
+    """Mixin that gives a class option resolution from its ``options`` tuple."""
+
+    options: tuple[Option, ...] = ()
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._init_kwargs = dict(kwargs)
+        self._configure()
+        _connect()
+        _registry.objects.add(self)
+
+    def _configure(self) -> None:
+        """(Re)resolve every option and drop anything derived from the old values."""
+        values = resolve(self.options, type(self), self._init_kwargs)
+        self.__dict__.update(values)
+        self._options_changed()
+
+    def _options_changed(self) -> None:
+        """Hook: clear cached clients and derived state. Called after (re)configuring."""
+
+    @classmethod
+    def _option_settings(cls) -> set[str]:
+        return {s for opt in cls.options for s in opt.settings}
+
+    @classmethod
+    def _secret_names(cls) -> set[str]:
+        return {keyword for opt in cls.options if opt.secret for keyword in (opt.name, *opt.aliases)}
+
+    def option_values(self, *, include_secrets: bool = False) -> dict[str, Any]:
+        """The resolved options; secrets are left out unless asked for."""
+        return {
+            opt.name: getattr(self, opt.name)
+            for opt in self.options
+            if include_secrets or not opt.secret
+        }
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Only the non-secret constructor keywords travel: secrets are resolved
+        # again from the class, settings or environment where the pickle is loaded.
+        secrets = self._secret_names()
+        return {"kwargs": {k: v for k, v in self._init_kwargs.items() if k not in secrets}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state["kwargs"])  # type: ignore[misc]
