@@ -1,0 +1,329 @@
+"""Amazon S3 storage on boto3: ``S3Storage``, ``S3StaticStorage``, ``S3ManifestStaticStorage``."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib.staticfiles.storage import ManifestFilesMixin
+from django.core.exceptions import ImproperlyConfigured
+
+from storages.core import BaseStorage, ObjectInfo, Option, Upload, require, split_listing, to_bool, to_int
+from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound"}
+DENIED_CODES = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"}
+
+
+class S3Storage(BaseStorage):
+    """Files in an S3 bucket (or any S3-compatible service via ``AWS_S3_ENDPOINT_URL``)."""
+
+    options = (
+        Option("access_key", ("AWS_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
+               env=("AWS_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"), secret=True),
+        Option("secret_key", ("AWS_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
+               env=("AWS_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"), secret=True),
+        Option("security_token", ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"),
+               env=("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"), secret=True, aliases=("session_token",)),
+        Option("session_profile", ("AWS_S3_SESSION_PROFILE",), env=("AWS_S3_SESSION_PROFILE",)),
+        Option("bucket_name", ("AWS_STORAGE_BUCKET_NAME",), env=("AWS_STORAGE_BUCKET_NAME",)),
+        Option("auto_create_bucket", ("AWS_AUTO_CREATE_BUCKET",), False, convert=to_bool),
+        Option("location", ("AWS_LOCATION",), ""),
+        Option("file_overwrite", ("AWS_S3_FILE_OVERWRITE",), True, convert=to_bool),
+        Option("object_parameters", ("AWS_S3_OBJECT_PARAMETERS",), dict),
+        Option("default_acl", ("AWS_DEFAULT_ACL",), None),
+        Option("encryption", ("AWS_S3_ENCRYPTION",), False, convert=to_bool),
+        Option("querystring_auth", ("AWS_QUERYSTRING_AUTH",), True, convert=to_bool),
+        Option("querystring_expire", ("AWS_QUERYSTRING_EXPIRE",), 3600, convert=int),
+        Option("gzip", ("AWS_IS_GZIPPED",), False, convert=to_bool),
+        Option("gzip_content_types", ("GZIP_CONTENT_TYPES",), DEFAULT_GZIP_CONTENT_TYPES, convert=tuple),
+        Option("region_name", ("AWS_S3_REGION_NAME",), None),
+        Option("use_ssl", ("AWS_S3_USE_SSL",), True, convert=to_bool),
+        Option("verify", ("AWS_S3_VERIFY",), None),
+        Option("endpoint_url", ("AWS_S3_ENDPOINT_URL",), None, env=("AWS_S3_ENDPOINT_URL",)),
+        Option("signature_version", ("AWS_S3_SIGNATURE_VERSION",), None),
+        Option("addressing_style", ("AWS_S3_ADDRESSING_STYLE",), None),
+        Option("custom_domain", ("AWS_S3_CUSTOM_DOMAIN",), None),
+        Option("url_protocol", ("AWS_S3_URL_PROTOCOL",), "https:"),
+        Option("proxies", ("AWS_S3_PROXIES",), None),
+        Option("transfer_config", ("AWS_S3_TRANSFER_CONFIG",), None),
+        Option("client_config", ("AWS_S3_CLIENT_CONFIG",), None),
+        Option("max_memory_size", ("AWS_S3_MAX_MEMORY_SIZE",), 0, convert=to_int),
+        Option("default_content_type", ("AWS_S3_DEFAULT_CONTENT_TYPE",), "application/octet-stream"),
+        Option("cloudfront_key", ("AWS_CLOUDFRONT_KEY",), None, secret=True),
+        Option("cloudfront_key_id", ("AWS_CLOUDFRONT_KEY_ID",), None),
+    )
+    unsupported = {
+        "created_time": "S3 records only a last-modified time per object",
+        "accessed_time": "S3 does not record access times",
+    }
+    decode_gzip = True
+
+    def _options_changed(self) -> None:
+        super()._options_changed()
+        self.location = (self.location or "").strip("/")
+        self.part_size = max(MIN_PART_SIZE, getattr(self.transfer_config, "multipart_chunksize", 0)
+                             or BaseStorage.part_size)
+        self._bucket_checked = False
+        if self.custom_domain and "/" in self.custom_domain.rstrip("/"):
+            raise ImproperlyConfigured("AWS_S3_CUSTOM_DOMAIN is a host name, without a scheme or path")
+        if bool(self.cloudfront_key) != bool(self.cloudfront_key_id):
+            raise ImproperlyConfigured("Set both AWS_CLOUDFRONT_KEY and AWS_CLOUDFRONT_KEY_ID, or neither")
+
+    # -- client ----------------------------------------------------------------
+    @property
+    def bucket(self) -> str:
+        if not self.bucket_name:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} needs a bucket: set AWS_STORAGE_BUCKET_NAME "
+                "(or the 'bucket_name' option)")
+        return self.bucket_name
+
+    def _effective_endpoint(self) -> str | None:
+        return self.endpoint_url
+
+    def endpoint(self) -> str:
+        return self._effective_endpoint() or f"S3 ({self.region_name or 'default region'})"
+
+    def _botocore_config(self, *, unsigned: bool = False) -> Any:
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        s3: dict[str, Any] = {}
+        if self._addressing_style():
+            s3["addressing_style"] = self._addressing_style()
+        config = Config(
+            s3=s3 or None,
+            signature_version=UNSIGNED if unsigned else self._signature_version(),
+            proxies=self.proxies,
+            max_pool_connections=32,
+        )
+        return self.client_config.merge(config) if self.client_config is not None else config
+
+    def _addressing_style(self) -> str | None:
+        return self.addressing_style
+
+    def _signature_version(self) -> str | None:
+        return self.signature_version
+
+    def _make_client(self, *, unsigned: bool = False) -> Any:
+        boto3 = require("boto3", "s3")
+        session = boto3.session.Session(profile_name=self.session_profile) if self.session_profile \
+            else boto3.session.Session()
+        credentials = {} if unsigned else {
+            "aws_access_key_id": self.access_key,
+            "aws_secret_access_key": self.secret_key,
+            "aws_session_token": self.security_token,
+        }
+        return session.client(
+            "s3", region_name=self.region_name, use_ssl=self.use_ssl, verify=self.verify,
+            endpoint_url=self._effective_endpoint(), config=self._botocore_config(unsigned=unsigned),
+            **credentials,
+        )
+
+    def _client(self) -> Any:
+        return self._per_thread("client", self._make_client)
+
+    @property
+    def connection(self) -> Any:
+        """The boto3 client of this thread (upstream name kept for compatibility)."""
+        return self._client()
+
+    def _ensure_bucket(self) -> None:
+        """Create the bucket on first write when AWS_AUTO_CREATE_BUCKET is on."""
+        if not self.auto_create_bucket or self._bucket_checked:
+            return
+        from botocore.exceptions import ClientError
+
+        client = self._client()
+        try:
+            client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in NOT_FOUND_CODES | {"NoSuchBucket"}:
+                raise
+            kwargs: dict[str, Any] = {"Bucket": self.bucket}
+            if self.region_name and self.region_name != "us-east-1":
+                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region_name}
+            if self.default_acl:
+                kwargs["ACL"] = self.default_acl
+            client.create_bucket(**kwargs)
+        self._bucket_checked = True
+
+    # -- errors ----------------------------------------------------------------
+    def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
+        botocore = require("botocore.exceptions", "s3")
+        if isinstance(exc, botocore.ClientError):
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in NOT_FOUND_CODES:
+                return FileNotFoundError(f"{name!r} does not exist in S3 bucket {self.bucket_name!r}")
+            if code == "NoSuchBucket":
+                return FileNotFoundError(
+                    f"S3 bucket {self.bucket_name!r} (AWS_STORAGE_BUCKET_NAME) does not exist at "
+                    f"{self.endpoint()}; create it or set AWS_AUTO_CREATE_BUCKET = True")
+            if code in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
+                return FileExistsError(f"{name!r} already exists in S3 bucket {self.bucket_name!r}")
+            if code in DENIED_CODES:
+                return PermissionError(
+                    f"S3 refused access to {name!r} in bucket {self.bucket_name!r} ({code}); check "
+                    "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy")
+            return None
+        if isinstance(exc, botocore.NoCredentialsError):
+            return ImproperlyConfigured(
+                "No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                "(or AWS_S3_SESSION_PROFILE, or the SDK's environment)")
+        if isinstance(exc, (botocore.EndpointConnectionError, botocore.ConnectTimeoutError,
+                            botocore.ReadTimeoutError, botocore.ConnectionClosedError)):
+            return ConnectionError(f"S3 endpoint {self.endpoint()} is unreachable: {exc}")
+        return super().translate_error(exc, name)
+
+    # -- hooks -----------------------------------------------------------------
+    def _stat(self, key: str) -> ObjectInfo:
+        head = self._client().head_object(Bucket=self.bucket, Key=key)
+        return _info(head, head.get("ContentLength"))
+
+    def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
+        kwargs = {"Range": f"bytes={start}-"} if start else {}
+        response = self._client().get_object(Bucket=self.bucket, Key=key, **kwargs)
+        size = response.get("ContentLength")
+        content_range = response.get("ContentRange")
+        if content_range and "/" in content_range:
+            size = int(content_range.rsplit("/", 1)[1])
+        return response["Body"], _info(response, size)
+
+    def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
+        self._ensure_bucket()
+        name = key[len(self.location) + 1:] if self.location else key
+        params, compress = self._upload_parameters(name, content_type)
+        upload: Upload = _S3Upload(self._client(), self.bucket, key, params, create_only)
+        return GzipUpload(upload, self.part_size) if compress else upload
+
+    def _upload_parameters(self, name: str, content_type: str | None) -> tuple[dict[str, Any], bool]:
+        """The object parameters for an upload, and whether its bytes are gzipped on the way."""
+        params = dict(self.get_object_parameters(name))
+        params.setdefault("ContentType", content_type or self.default_content_type)
+        if self.default_acl and "ACL" not in params:
+            params["ACL"] = self.default_acl
+        if self.encryption and "ServerSideEncryption" not in params:
+            params["ServerSideEncryption"] = "AES256"
+        compress = (self.gzip and "ContentEncoding" not in params
+                    and should_gzip(params["ContentType"], self.gzip_content_types))
+        if compress:
+            params["ContentEncoding"] = "gzip"
+        return params, compress
+
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        """Extra ``put_object`` parameters for ``name``; override to vary them per file."""
+        return dict(self.object_parameters or {})
+
+    def _delete(self, key: str) -> None:
+        self._client().delete_object(Bucket=self.bucket, Key=key)
+
+    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
+        paginator = self._client().get_paginator("list_objects_v2")
+        keys: list[str] = []
+        dirs: list[str] = []
+        for page in paginator.paginate(Bucket=self.bucket, Delimiter="/", Prefix=prefix):
+            dirs.extend(p["Prefix"] for p in page.get("CommonPrefixes", ()))
+            keys.extend(o["Key"] for o in page.get("Contents", ()))
+        return split_listing(prefix, keys, dirs)
+
+    # -- urls ------------------------------------------------------------------
+    def url(self, name: str, parameters: dict[str, Any] | None = None, expire: int | None = None,
+            http_method: str | None = None) -> str:
+        """A URL for ``name``: presigned unless AWS_QUERYSTRING_AUTH is off; no request is made."""
+        key = self._key(name)
+        expire = self.querystring_expire if expire is None else expire
+        if self.custom_domain:
+            url = f"{self.url_protocol}//{self.custom_domain.rstrip('/')}/{quote(key)}"
+            if self.querystring_auth and self.cloudfront_key:
+                return self._cloudfront_sign(url, expire)
+            return url
+        params = {"Bucket": self.bucket, "Key": key, **(parameters or {})}
+        client = self._client() if self.querystring_auth else \
+            self._per_thread("unsigned_client", lambda: self._make_client(unsigned=True))
+        return client.generate_presigned_url("get_object", Params=params, ExpiresIn=expire,
+                                             HttpMethod=http_method)
+
+    def _cloudfront_sign(self, url: str, expire: int) -> str:
+        from botocore.signers import CloudFrontSigner
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        key_bytes = self.cloudfront_key.encode() if isinstance(self.cloudfront_key, str) else self.cloudfront_key
+        private_key = serialization.load_pem_private_key(key_bytes, password=None)
+        signer = CloudFrontSigner(
+            self.cloudfront_key_id,
+            lambda message: private_key.sign(message, padding.PKCS1v15(), hashes.SHA1()),  # CloudFront's scheme
+        )
+        expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=expire)
+        return signer.generate_presigned_url(url, date_less_than=expires)
+
+    def get_default_settings(self) -> dict[str, Any]:
+        """The resolved non-secret options (upstream compatibility helper)."""
+        return self.option_values()
+
+
+def _info(response: dict[str, Any], size: int | None) -> ObjectInfo:
+    return ObjectInfo(
+        size=size, modified=response.get("LastModified"), content_type=response.get("ContentType"),
+        content_encoding=response.get("ContentEncoding"), etag=response.get("ETag"),
+    )
+
+
+class _S3Upload(Upload):
+    """One PUT for a small file; a multipart upload, aborted on failure, otherwise.
+
+    Create-only commits send ``If-None-Match: *``, so S3 refuses to replace an
+    existing object even under a race."""
+
+    def __init__(self, client: Any, bucket: str, key: str, params: dict[str, Any], create_only: bool) -> None:
+        self._client = client
+        self._target = {"Bucket": bucket, "Key": key}
+        self._params = params
+        self._create_only = create_only
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+
+    def _condition(self) -> dict[str, str]:
+        return {"IfNoneMatch": "*"} if self._create_only else {}
+
+    def write_part(self, data: bytes) -> None:
+        if self._upload_id is None:
+            created = self._client.create_multipart_upload(**self._target, **self._params)
+            self._upload_id = created["UploadId"]
+        number = len(self._parts) + 1
+        response = self._client.upload_part(**self._target, UploadId=self._upload_id,
+                                            PartNumber=number, Body=data)
+        self._parts.append({"ETag": response["ETag"], "PartNumber": number})
+
+    def commit(self, tail: bytes) -> None:
+        if self._upload_id is None:
+            self._client.put_object(**self._target, Body=tail, **self._params, **self._condition())
+            return
+        try:
+            if tail:
+                self.write_part(tail)
+            self._client.complete_multipart_upload(
+                **self._target, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts},
+                **self._condition())
+        except BaseException:
+            self.abort()
+            raise
+        self._upload_id = None
+
+    def abort(self) -> None:
+        upload_id, self._upload_id = self._upload_id, None
+        if upload_id is not None:
+            self._client.abort_multipart_upload(**self._target, UploadId=upload_id)
+
+
+class S3StaticStorage(S3Storage):
+    """For static files: query-string auth off, so ``url()`` is stable and cacheable."""
+
+    querystring_auth = False
+
+
+class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):
+    """Static files with hashed names and a manifest (``collectstatic``)."""
