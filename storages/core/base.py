@@ -58,8 +58,10 @@ class BaseStorage(Configurable, Storage):
     supports_ranges: bool = True
     #: Whether objects stored with ``Content-Encoding: gzip`` are decoded on read.
     decode_gzip: bool = False
-    #: Name of the option holding the overwrite policy.
-    file_overwrite: bool = False
+    #: The overwrite policy: every backend declares an option named
+    #: ``file_overwrite`` (annotation only: a class value here would shadow the
+    #: backend's setting and default in option resolution).
+    file_overwrite: bool
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
