@@ -1,0 +1,130 @@
+"""``python -m emulators up [names]``: local development against emulated services.
+
+Starts the emulators (every implemented one by default), prints for each the
+``STORAGES`` entry and environment variables a Django project needs, makes one
+save/read/url round trip through each backend, then stays up until Ctrl-C and
+stops every process it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pprint
+import signal
+import sys
+import threading
+from typing import Any
+
+from .base import Emulator
+from .registry import EMULATORS, available_selections
+from .session import EmulatorSession
+
+SMOKE_NAME = "emulators-up/hello.txt"
+SMOKE_BYTES = b"hello from storages\n"
+
+
+def _configure_django() -> None:
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(USE_TZ=True, MEDIA_URL="/media/", STATIC_URL="/static/",
+                           INSTALLED_APPS=["storages"])
+        import django
+
+        django.setup()
+
+
+def settings_snippet(emulator: Emulator, options: dict[str, Any]) -> str:
+    """The settings.py lines that point ``default`` storage at the emulator."""
+    lines = ["STORAGES = {", '    "default": {', f'        "BACKEND": {emulator.backend!r},',
+             '        "OPTIONS": {']
+    for key, value in options.items():
+        text = pprint.pformat(value, width=80, sort_dicts=False).replace("\n", "\n" + " " * 12)
+        lines.append(f"            {key!r}: {text},")
+    lines += ["        },", "    },", "}"]
+    return "\n".join(lines)
+
+
+def round_trip(emulator: Emulator, options: dict[str, Any]) -> str:
+    """Save, read back and url() one small file through the backend; returns the URL."""
+    from django.core.files.base import ContentFile
+    from django.utils.module_loading import import_string
+
+    storage = import_string(emulator.backend)(**options)
+    name = storage.save(SMOKE_NAME, ContentFile(SMOKE_BYTES))
+    with storage.open(name, "rb") as f:
+        data = f.read()
+    if data != SMOKE_BYTES:
+        raise RuntimeError(f"read back {data!r}, expected {SMOKE_BYTES!r}")
+    url = storage.url(name)
+    storage.delete(name)
+    return url
+
+
+def describe(emulator: Emulator, options: dict[str, Any]) -> dict[str, Any]:
+    return {"name": emulator.name, "backend": emulator.backend, "options": options,
+            "env": emulator.env(), "endpoint": emulator.endpoint,
+            "host": emulator.host, "port": emulator.port}
+
+
+def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True) -> int:
+    failures = 0
+    _configure_django()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with EmulatorSession() as session:
+        for name in names:
+            try:
+                emulator = session.get(name)
+                options = emulator.storage_options()
+                url = round_trip(emulator, options) if smoke else None
+            except Exception as exc:  # report every emulator, keep the others running
+                failures += 1
+                print(f"!! {name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                continue
+            if as_json:
+                print(json.dumps(describe(emulator, options), default=str), flush=True)
+                continue
+            print(f"\n== {emulator.describe()} ==")
+            print(settings_snippet(emulator, options))
+            env = emulator.env()
+            if env:
+                print("# environment, for code that configures the SDK itself:")
+                for key, value in env.items():
+                    print(f"export {key}={value}")
+            if smoke:
+                print(f"# round trip OK: saved, read back and deleted {SMOKE_NAME!r}; url() gave {url}")
+            sys.stdout.flush()
+        print("READY" if not failures else f"READY with {failures} failure(s)", flush=True)
+        if wait:
+            if not as_json:
+                print("Emulators are up; press Ctrl-C to stop them.", flush=True)
+            try:
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                pass
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m emulators", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up_parser = sub.add_parser("up", help="start emulators, print settings, smoke-test, stay up")
+    up_parser.add_argument("names", nargs="*", help=f"any of: {', '.join(EMULATORS)} (default: all)")
+    up_parser.add_argument("--json", action="store_true", help="one JSON line per emulator")
+    up_parser.add_argument("--no-smoke", action="store_true", help="skip the round trip")
+    up_parser.add_argument("--once", action="store_true", help="exit after the round trips")
+    sub.add_parser("list", help="list the emulators this checkout has")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for name in available_selections():
+            print(name)
+        return 0
+    unknown = [n for n in args.names if n not in EMULATORS]
+    if unknown:
+        parser.error(f"unknown emulator(s): {', '.join(unknown)}; valid: {', '.join(EMULATORS)}")
+    names = args.names or available_selections()
+    return up(names, as_json=args.json, smoke=not args.no_smoke, wait=not args.once)
