@@ -1,0 +1,271 @@
+"""Azure Blob emulator: Azurite (npm, pinned in the repo's package.json), blob service only.
+
+Started as ``node <azurite>/dist/src/blob/main.js`` on 127.0.0.1 and a free port,
+in memory, with telemetry always off (it would call out to the internet).
+``npm ci`` in the repository root installs the pinned Azurite into
+``./node_modules``. With ``https=True`` the emulator serves TLS with a
+self-signed certificate made on the fly and accepts OAuth bearer tokens
+(``--oauth basic``), which is what token credentials and user-delegation SAS
+need; :meth:`AzureEmulator.token_credential` makes tokens Azurite accepts.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import http.client
+import json
+import os
+import shutil
+import ssl
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+from .base import EmulatorUnavailable, ProcessEmulator, unique_name
+
+#: Azurite's well-known development account (published in Azurite's docs; not a secret).
+ACCOUNT_NAME = "devstoreaccount1"
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+AZURITE_VERSION = "3.34.0"
+DEFAULT_CONTAINER = "storages-dev"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_MAIN_JS = Path("node_modules", "azurite", "dist", "src", "blob", "main.js")
+
+
+def find_azurite() -> list[str]:
+    """The argv prefix that runs Azurite's blob service, or EmulatorUnavailable saying what to install."""
+    explicit = os.environ.get("AZURITE_BLOB")
+    if explicit:
+        return [explicit] if not explicit.endswith(".js") else [_node(), explicit]
+    for base in (REPO_ROOT, Path.cwd()):
+        if (base / _MAIN_JS).is_file():
+            return [_node(), str(base / _MAIN_JS)]
+    on_path = shutil.which("azurite-blob")
+    if on_path:
+        _node()
+        return [on_path]
+    _node()
+    raise EmulatorUnavailable(
+        f"Azurite {AZURITE_VERSION} is not installed: run `npm ci` in {REPO_ROOT} "
+        "(it installs the version pinned in package.json into ./node_modules)"
+    )
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise EmulatorUnavailable(
+            "Node.js is not installed (Azurite, the Azure Blob emulator, runs on it): install "
+            f"Node.js 18 or newer (e.g. `apt-get install nodejs npm`), then run `npm ci` in {REPO_ROOT}"
+        )
+    return node
+
+
+class AzuriteTokenCredential:
+    """An azure-core TokenCredential whose tokens Azurite's ``--oauth basic`` accepts.
+
+    Azurite checks a bearer token's audience, issuer and lifetime but not its
+    signature, so this stands in for Microsoft Entra ID (which no emulator
+    provides). Use it only against the emulator.
+    """
+
+    def __init__(self, *, object_id: str | None = None, tenant_id: str | None = None) -> None:
+        self.object_id = object_id or str(uuid.uuid4())
+        self.tenant_id = tenant_id or str(uuid.uuid4())
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        now = int(time.time())
+        claims = {
+            "aud": "https://storage.azure.com", "iss": f"https://sts.windows.net/{self.tenant_id}/",
+            "iat": now - 60, "nbf": now - 60, "exp": now + 3600,
+            "oid": self.object_id, "tid": self.tenant_id,
+        }
+
+        def part(value: dict[str, Any]) -> str:
+            return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+        token = f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.unsigned"
+        return AccessToken(token, now + 3600)
+
+
+class AzureEmulator(ProcessEmulator):
+    """Azurite's blob service on 127.0.0.1, in memory, telemetry off.
+
+    Public, stable attributes (other backends, e.g. libcloud's AZURE_BLOBS
+    driver, point at this emulator): ``account_name``, ``account_key``,
+    ``host``, ``port``, ``endpoint`` (``http(s)://127.0.0.1:PORT``),
+    ``blob_endpoint`` (``endpoint`` + ``/devstoreaccount1``),
+    ``connection_string`` and :meth:`new_container`.
+    """
+
+    name = "azure"
+    backend = "storages.backends.azure_storage.AzureStorage"
+    account_name = ACCOUNT_NAME
+    account_key = ACCOUNT_KEY
+
+    def __init__(self, *, https: bool = False) -> None:
+        super().__init__()
+        self.https = https
+        #: The self-signed certificate (PEM) clients must trust when ``https``.
+        self.ca_file: str | None = None
+
+    # -- process -------------------------------------------------------------
+    def command(self, port: int, workdir: Path) -> list[str]:
+        argv = find_azurite() + [
+            "--blobHost", self.host, "--blobPort", str(port),
+            "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--silent",
+        ]
+        if self.https:
+            cert, key = _self_signed_certificate(workdir, self.host)
+            self.ca_file = str(cert)
+            argv += ["--cert", str(cert), "--key", str(key), "--oauth", "basic"]
+        return argv
+
+    def start(self) -> None:
+        find_azurite()  # say what to install before creating anything
+        super().start()
+
+    def after_start(self) -> None:
+        self._create_container(DEFAULT_CONTAINER)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.https else "http"
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    @property
+    def blob_endpoint(self) -> str:
+        return f"{self.endpoint}/{self.account_name}"
+
+    @property
+    def connection_string(self) -> str:
+        return (
+            f"DefaultEndpointsProtocol={self.scheme};AccountName={self.account_name};"
+            f"AccountKey={self.account_key};BlobEndpoint={self.blob_endpoint};"
+        )
+
+    def health(self) -> bool:
+        """Raw HTTP: any HTTP answer from the blob endpoint means Azurite is serving."""
+        if self.port is None:
+            return False
+        if self.https:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                self.host, self.port, timeout=2, context=context)
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=2)
+        try:
+            conn.request("GET", f"/{self.account_name}?comp=list")
+            response = conn.getresponse()
+            response.read()
+            return 100 <= response.status < 600
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            conn.close()
+
+    # -- state -----------------------------------------------------------------
+    def service_client(self, **kwargs: Any) -> Any:
+        """A raw ``BlobServiceClient`` for this emulator (tests, benchmarks, fixtures)."""
+        try:
+            from azure.storage.blob import BlobServiceClient
+        except ImportError as exc:
+            raise EmulatorUnavailable(
+                f"azure-storage-blob is not installed ({exc}); pip install 'django-storages[azure]'"
+            ) from exc
+        if self.ca_file:
+            kwargs.setdefault("connection_verify", self.ca_file)
+        return BlobServiceClient.from_connection_string(self.connection_string, **kwargs)
+
+    def _create_container(self, name: str, public_access: str | None = None) -> None:
+        from azure.core.exceptions import ResourceExistsError
+
+        try:
+            self.service_client().create_container(name, public_access=public_access)
+        except ResourceExistsError:
+            pass
+
+    def new_container(self, public_access: str | None = None) -> str:
+        """Create a fresh, empty container and return its name (``public_access``: None, 'blob', 'container')."""
+        name = unique_name("c")
+        self._create_container(name, public_access)
+        return name
+
+    def reset(self) -> None:
+        """Delete every container, then recreate the default one (no restart)."""
+        client = self.service_client()
+        for container in client.list_containers():
+            client.delete_container(container.name)
+        self._create_container(DEFAULT_CONTAINER)
+
+    # -- options -------------------------------------------------------------
+    def storage_options(self, **overrides: Any) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "connection_string": self.connection_string,
+            "azure_container": DEFAULT_CONTAINER,
+            "expiration_secs": 3600,
+        }
+        if self.ca_file:
+            options["client_options"] = {"connection_verify": self.ca_file}
+        options.update(overrides)
+        return options
+
+    def new_namespace(self, **overrides: Any) -> dict[str, Any]:
+        return self.storage_options(azure_container=self.new_container(), **overrides)
+
+    def token_credential(self) -> AzuriteTokenCredential:
+        """A token credential this emulator accepts (needs ``https=True``)."""
+        return AzuriteTokenCredential()
+
+    def env(self) -> dict[str, str]:
+        env = {
+            "AZURE_STORAGE_CONNECTION_STRING": self.connection_string,
+            "AZURE_STORAGE_ACCOUNT": self.account_name,
+            "AZURE_STORAGE_KEY": self.account_key,
+            "AZURE_STORAGE_BLOB_ENDPOINT": self.blob_endpoint,
+        }
+        if self.ca_file:
+            env["REQUESTS_CA_BUNDLE"] = self.ca_file
+        return env
+
+
+def _self_signed_certificate(workdir: Path, host: str) -> tuple[Path, Path]:
+    """A throwaway certificate and key for ``host`` (an IP), valid for a day."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = workdir / "azurite-cert.pem", workdir / "azurite-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def conformance_target(get: Callable[[str], Any]) -> tuple[str, dict[str, Any]]:
+    emulator = get("azure")
+    return emulator.backend, emulator.new_namespace()

@@ -1,0 +1,403 @@
+"""Azure Blob Storage on azure-storage-blob v12: ``AzureStorage``.
+
+Writes stage blocks as the file is written and commit the block list on close
+(a small file is one Put Blob); reads are ranged, streamed downloads. With
+overwriting off, the commit carries ``If-None-Match: *`` so a save can never
+replace a blob, even under a race.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+from storages.core import BaseStorage, ObjectInfo, Option, Upload, require, split_listing, to_bool, to_int
+
+#: Keyword arguments of ``azure.storage.blob.ContentSettings`` (AZURE_OBJECT_PARAMETERS keys).
+CONTENT_SETTINGS = ("content_type", "content_encoding", "content_language", "content_disposition",
+                    "cache_control", "content_md5")
+#: Longest user-delegation key Azure issues.
+MAX_DELEGATION = timedelta(days=7)
+MAX_BLOB_NAME = 1024
+
+
+def _blob() -> Any:
+    return require("azure.storage.blob", "azure")
+
+
+class AzureStorage(BaseStorage):
+    """Files in an Azure Blob Storage container (which must already exist)."""
+
+    options = (
+        Option("account_name", ("AZURE_ACCOUNT_NAME",)),
+        Option("account_key", ("AZURE_ACCOUNT_KEY",), secret=True),
+        Option("azure_container", ("AZURE_CONTAINER",)),
+        Option("connection_string", ("AZURE_CONNECTION_STRING",), secret=True),
+        Option("token_credential", ("AZURE_TOKEN_CREDENTIAL",), secret=True),
+        Option("sas_token", ("AZURE_SAS_TOKEN",), secret=True),
+        Option("custom_domain", ("AZURE_CUSTOM_DOMAIN",)),
+        Option("azure_ssl", ("AZURE_SSL",), True, convert=to_bool),
+        Option("endpoint_suffix", ("AZURE_ENDPOINT_SUFFIX",), "core.windows.net"),
+        Option("expiration_secs", ("AZURE_URL_EXPIRATION_SECS",), None, convert=to_int),
+        Option("file_overwrite", ("AZURE_OVERWRITE_FILES",), False, aliases=("overwrite_files",),
+               convert=to_bool),
+        Option("location", ("AZURE_LOCATION",), ""),
+        Option("cache_control", ("AZURE_CACHE_CONTROL",)),
+        Option("object_parameters", ("AZURE_OBJECT_PARAMETERS",), dict),
+        Option("upload_max_conn", ("AZURE_UPLOAD_MAX_CONN",), 2, convert=to_int),
+        Option("timeout", ("AZURE_CONNECTION_TIMEOUT_SECS",), 20, convert=to_int),
+        Option("max_memory_size", ("AZURE_BLOB_MAX_MEMORY_SIZE",), 2 * 1024 * 1024, convert=to_int),
+        Option("client_options", ("AZURE_CLIENT_OPTIONS",), dict),
+        Option("api_version", ("AZURE_API_VERSION",)),
+        Option("default_content_type", (), "application/octet-stream"),
+    )
+    unsupported = {
+        "accessed_time": "Azure reports a blob's last access time only when the account's "
+                         "access-time tracking policy is on, and Azurite does not implement it",
+    }
+    #: Blobs per listing page (None: the service's default, 5000).
+    list_page_size: int | None = None
+
+    def _options_changed(self) -> None:
+        super()._options_changed()
+        self.location = (self.location or "").strip("/")
+        for option, minimum in (("upload_max_conn", 1), ("timeout", 1), ("max_memory_size", 1)):
+            value = getattr(self, option)
+            if value is None or value < minimum:
+                setting = next(o.settings[0] for o in self.options if o.name == option)
+                raise ImproperlyConfigured(f"{setting} must be a positive integer, got {value!r}")
+        for option in ("object_parameters", "client_options"):
+            if not isinstance(getattr(self, option), dict):
+                raise ImproperlyConfigured(f"AZURE_{option.upper()} must be a dict, got "
+                                           f"{type(getattr(self, option)).__name__}")
+        unknown = sorted(set(self.object_parameters) - set(CONTENT_SETTINGS))
+        if unknown:
+            raise ImproperlyConfigured(f"AZURE_OBJECT_PARAMETERS has unknown key(s) {', '.join(unknown)}; "
+                                       f"valid keys: {', '.join(CONTENT_SETTINGS)}")
+        if self.custom_domain and ("://" in self.custom_domain or self.custom_domain.startswith("/")):
+            raise ImproperlyConfigured("AZURE_CUSTOM_DOMAIN is a host name (and optional path), "
+                                       "without a scheme, e.g. 'cdn.example.com'")
+        # A writing file holds one block in memory per upload connection (plus the one being filled).
+        self.part_size = self.max_memory_size
+        self._delegation_lock = threading.Lock()
+        self._delegation: tuple[Any, datetime] | None = None
+
+    # -- client ----------------------------------------------------------------
+    @property
+    def container(self) -> str:
+        if not self.azure_container:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} needs a container: set AZURE_CONTAINER (or the 'azure_container' option)")
+        return self.azure_container
+
+    @property
+    def azure_protocol(self) -> str:
+        return "https" if self.azure_ssl else "http"
+
+    def _account_url(self) -> str:
+        """The blob service URL (from the connection string when one is set); no secrets."""
+        if self.connection_string:
+            parts = dict(p.split("=", 1) for p in self.connection_string.split(";") if "=" in p)
+            if parts.get("BlobEndpoint"):
+                return parts["BlobEndpoint"].rstrip("/")
+            protocol = parts.get("DefaultEndpointsProtocol", "https")
+            suffix = parts.get("EndpointSuffix", "core.windows.net")
+            return f"{protocol}://{parts.get('AccountName', '?')}.blob.{suffix}"
+        if not self.account_name:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} needs an account: set AZURE_ACCOUNT_NAME (with AZURE_ACCOUNT_KEY, "
+                "AZURE_SAS_TOKEN or AZURE_TOKEN_CREDENTIAL) or AZURE_CONNECTION_STRING")
+        return f"{self.azure_protocol}://{self.account_name}.blob.{self.endpoint_suffix}"
+
+    def endpoint(self) -> str:
+        try:
+            return f"{self._account_url()}/{self.azure_container or ''}"
+        except ImproperlyConfigured:
+            return "Azure Blob Storage (no account configured)"
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "connection_timeout": self.timeout,
+            "max_single_get_size": self.max_memory_size,
+            "max_chunk_get_size": self.max_memory_size,
+            "max_single_put_size": max(self.part_size, 64 * 1024 * 1024),
+            "max_block_size": self.part_size,
+        }
+        if self.api_version:
+            kwargs["api_version"] = self.api_version
+        kwargs.update(self.client_options)
+        return kwargs
+
+    def _make_service_client(self) -> Any:
+        blob = _blob()
+        if self.connection_string:
+            try:
+                return blob.BlobServiceClient.from_connection_string(
+                    self.connection_string, credential=self.token_credential, **self._client_kwargs())
+            except ValueError as exc:
+                raise ImproperlyConfigured(f"AZURE_CONNECTION_STRING is not a valid connection string "
+                                           f"({type(exc).__name__})") from None
+        credential: Any = None
+        if self.account_key:
+            credential = {"account_name": self.account_name, "account_key": self.account_key}
+        elif self.sas_token:
+            credential = self.sas_token
+        elif self.token_credential is not None:
+            credential = self.token_credential
+        return blob.BlobServiceClient(self._account_url(), credential=credential, **self._client_kwargs())
+
+    def _service(self) -> Any:
+        return self._per_thread("service", self._make_service_client)
+
+    def _container(self) -> Any:
+        return self._per_thread("container", lambda: self._service().get_container_client(self.container))
+
+    @property
+    def service_client(self) -> Any:
+        """This thread's ``BlobServiceClient`` (upstream name kept)."""
+        return self._service()
+
+    @property
+    def client(self) -> Any:
+        """This thread's ``ContainerClient`` (upstream name kept)."""
+        return self._container()
+
+    def _blob_client(self, key: str) -> Any:
+        if len(key) > MAX_BLOB_NAME:
+            raise ValueError(f"Azure blob names are at most {MAX_BLOB_NAME} characters; {key[:40]!r}... "
+                             f"has {len(key)}")
+        return self._container().get_blob_client(key)
+
+    # -- errors ----------------------------------------------------------------
+    def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
+        errors = require("azure.core.exceptions", "azure")
+        code = getattr(exc, "error_code", None) or ""
+        where = f"container {self.azure_container!r} at {self.endpoint()}"
+        if isinstance(exc, errors.ResourceNotFoundError):
+            if code == "ContainerNotFound":
+                return ImproperlyConfigured(
+                    f"Azure container {self.azure_container!r} (AZURE_CONTAINER) does not exist at "
+                    f"{self._account_url()}; create it first (the storage never creates containers)")
+            return FileNotFoundError(f"{name!r} does not exist in Azure {where}")
+        if isinstance(exc, errors.ClientAuthenticationError):
+            return PermissionError(
+                f"Azure refused access to {name!r} in {where} ({code or exc.status_code}); check "
+                "AZURE_ACCOUNT_KEY / AZURE_SAS_TOKEN / AZURE_TOKEN_CREDENTIAL / AZURE_CONNECTION_STRING "
+                "and the credential's permissions")
+        if isinstance(exc, errors.HttpResponseError) and code in {"InvalidResourceName", "InvalidUri"}:
+            return ImproperlyConfigured(f"Azure rejected the name of {name!r} in {where} ({code})")
+        if isinstance(exc, (errors.ServiceRequestError, errors.ServiceResponseError)):
+            return ConnectionError(f"Azure Blob endpoint {self.endpoint()} is unreachable: "
+                                   f"{type(exc).__name__}")
+        if isinstance(exc, errors.HttpResponseError) and exc.status_code == 403:
+            return PermissionError(f"Azure refused access to {name!r} in {where} ({code or 403})")
+        return super().translate_error(exc, name)
+
+    # -- hooks -----------------------------------------------------------------
+    def _stat(self, key: str) -> ObjectInfo:
+        return _info(self._blob_client(key).get_blob_properties(timeout=self.timeout))
+
+    def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
+        downloader = self._blob_client(key).download_blob(
+            offset=start or None, max_concurrency=1, timeout=self.timeout)
+        info = _info(downloader.properties)
+        info.size = start + downloader.size  # the downloader reports the size from ``start``
+        return _Download(downloader), info
+
+    def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
+        settings = _blob().ContentSettings(**self._content_settings(key, content_type))
+        return _AzureUpload(self, self._blob_client(key), settings, create_only)
+
+    def _content_settings(self, key: str, content_type: str | None) -> dict[str, Any]:
+        guessed_type, encoding = mimetypes.guess_type(key)
+        params: dict[str, Any] = {
+            "content_type": content_type or guessed_type or self.default_content_type,
+            "content_encoding": encoding,
+            "cache_control": self.cache_control,
+        }
+        params.update(self.get_object_parameters(key))
+        return params
+
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        """ContentSettings keywords for blob ``name`` (AZURE_OBJECT_PARAMETERS); override per file."""
+        return dict(self.object_parameters)
+
+    def _delete(self, key: str) -> None:
+        errors = require("azure.core.exceptions", "azure")
+        try:
+            self._blob_client(key).delete_blob(timeout=self.timeout)
+        except errors.ResourceNotFoundError as exc:
+            if exc.error_code == "ContainerNotFound":
+                raise
+
+    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
+        blob = _blob()
+        keys: list[str] = []
+        dirs: list[str] = []
+        items = self._container().walk_blobs(name_starts_with=prefix or None, delimiter="/",
+                                             results_per_page=self.list_page_size, timeout=self.timeout)
+        for item in items:
+            (dirs if isinstance(item, blob.BlobPrefix) else keys).append(item.name)
+        return split_listing(prefix, keys, dirs)
+
+    # -- urls ------------------------------------------------------------------
+    def url(self, name: str, expire: int | None = None, parameters: dict[str, Any] | None = None,
+            mode: str = "r") -> str:
+        """The blob's URL; signed (SAS, valid ``expire`` or AZURE_URL_EXPIRATION_SECS seconds) when
+        an expiry is set. Signing is local, except for fetching a user-delegation key once."""
+        key = self._key(name)
+        if self.custom_domain:
+            base = f"{self.azure_protocol}://{self.custom_domain.strip('/')}/{self.container}/{quote(key)}"
+        else:
+            scheme, netloc, path, _, _ = urlsplit(self._container().get_blob_client(key).url)
+            base = urlunsplit((scheme, netloc, path, "", ""))  # never the storage's own SAS
+        expire = self.expiration_secs if expire is None else expire
+        if not expire:
+            return base
+        return f"{base}?{self._sas(key, int(expire), parameters or {}, mode)}"
+
+    def _sas(self, key: str, expire: int, parameters: dict[str, Any], mode: str) -> str:
+        blob = _blob()
+        service = self._service()
+        expiry = datetime.now(timezone.utc) + timedelta(seconds=expire)
+        account_key = getattr(service.credential, "account_key", None)
+        delegation_key = None
+        if not account_key:
+            if self.token_credential is None:
+                raise ImproperlyConfigured(
+                    "Signed URLs (AZURE_URL_EXPIRATION_SECS or url(expire=...)) need AZURE_ACCOUNT_KEY, a "
+                    "connection string with an AccountKey, or AZURE_TOKEN_CREDENTIAL (user-delegation SAS)")
+            delegation_key = self._user_delegation_key(expiry)
+        return blob.generate_blob_sas(
+            service.account_name, self.container, key, account_key=account_key,
+            user_delegation_key=delegation_key, permission=blob.BlobSasPermissions.from_string(mode),
+            expiry=expiry, **parameters)
+
+    def _user_delegation_key(self, expiry: datetime) -> Any:
+        """A user-delegation key valid until at least ``expiry`` (fetched once, reused)."""
+        now = datetime.now(timezone.utc)
+        if expiry - now > MAX_DELEGATION:
+            raise ValueError("User-delegation SAS URLs can be valid for at most 7 days")
+        with self._delegation_lock:
+            if self._delegation is None or self._delegation[1] < expiry:
+                key_expiry = now + MAX_DELEGATION
+                key = self._service().get_user_delegation_key(now - timedelta(minutes=5), key_expiry,
+                                                              timeout=self.timeout)
+                self._delegation = (key, key_expiry)
+            return self._delegation[0]
+
+
+class _Download:
+    """A readable stream over a ``StorageStreamDownloader`` (which fetches chunk by chunk)."""
+
+    def __init__(self, downloader: Any) -> None:
+        self._downloader = downloader
+
+    def read(self, n: int = -1) -> bytes:
+        return self._downloader.read(n)
+
+    def close(self) -> None:
+        self._downloader = _Closed()
+
+
+class _Closed:
+    def read(self, n: int = -1) -> bytes:
+        raise ValueError("read from a closed Azure download")
+
+
+class _AzureUpload(Upload):
+    """Stage a block per part (up to AZURE_UPLOAD_MAX_CONN at once); commit the block list.
+
+    Staged blocks stay invisible until the commit, so abort only forgets them
+    (Azure discards uncommitted blocks). A file without parts is one Put Blob.
+    """
+
+    def __init__(self, storage: AzureStorage, client: Any, settings: Any, create_only: bool) -> None:
+        self._storage = storage
+        self._client = client
+        self._settings = settings
+        self._create_only = create_only
+        self._prefix = uuid.uuid4().hex[:24]
+        self._blocks: list[str] = []
+        self._pending: list[Future[None]] = []
+        self._pool: ThreadPoolExecutor | None = None
+
+    def write_part(self, data: bytes) -> None:
+        block_id = base64.b64encode(f"{self._prefix}{len(self._blocks):08d}".encode()).decode()
+        self._blocks.append(block_id)
+        max_conn = self._storage.upload_max_conn
+        if max_conn <= 1:
+            self._stage(block_id, data)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_conn, thread_name_prefix="azure-upload")
+        while len(self._pending) >= max_conn:  # bounded memory: wait for the oldest block
+            self._pending.pop(0).result()
+        self._pending.append(self._pool.submit(self._stage, block_id, data))
+
+    def _stage(self, block_id: str, data: bytes) -> None:
+        self._client.stage_block(block_id, data, length=len(data), timeout=self._storage.timeout)
+
+    def commit(self, tail: bytes) -> None:
+        try:
+            self._commit(tail)
+        except Exception as exc:
+            if self._create_only and _is_conflict(exc):
+                raise FileExistsError(f"{self._client.blob_name!r} already exists") from exc
+            raise
+        finally:
+            self._shutdown()
+
+    def _commit(self, tail: bytes) -> None:
+        timeout = self._storage.timeout
+        if not self._blocks:
+            # One request; overwrite=False makes the SDK send If-None-Match: *.
+            self._client.upload_blob(tail, length=len(tail), overwrite=not self._create_only,
+                                     content_settings=self._settings, max_concurrency=1, timeout=timeout)
+            return
+        if tail:
+            self.write_part(tail)
+        for future in self._pending:
+            future.result()
+        conditions: dict[str, Any] = {}
+        if self._create_only:
+            from azure.core import MatchConditions
+
+            conditions = {"match_condition": MatchConditions.IfMissing}  # If-None-Match: *
+        self._client.commit_block_list(self._blocks, content_settings=self._settings, timeout=timeout,
+                                       **conditions)
+
+    def abort(self) -> None:
+        self._shutdown()
+        self._blocks = []
+
+    def _shutdown(self) -> None:
+        for future in self._pending:
+            future.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._pending = []
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    errors = require("azure.core.exceptions", "azure")
+    return isinstance(exc, (errors.ResourceExistsError, errors.ResourceModifiedError)) or \
+        getattr(exc, "error_code", None) in {"BlobAlreadyExists", "ConditionNotMet"}
+
+
+def _info(props: Any) -> ObjectInfo:
+    settings = getattr(props, "content_settings", None)
+    return ObjectInfo(
+        size=props.size, modified=props.last_modified, created=getattr(props, "creation_time", None),
+        content_type=getattr(settings, "content_type", None),
+        content_encoding=getattr(settings, "content_encoding", None), etag=props.etag,
+    )
