@@ -1,0 +1,429 @@
+"""Google Cloud Storage on google-cloud-storage: ``GoogleCloudStorage``.
+
+Reads are one streamed (raw, ranged) download; small saves are one multipart
+upload; larger ones a resumable upload sent in parts of ``GS_BLOB_CHUNK_SIZE``
+and cancelled on failure, so nothing is visible until it is finalised.
+Create-only saves carry ``ifGenerationMatch=0``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime
+import io
+import logging
+import os
+import threading
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+from django.core.exceptions import ImproperlyConfigured
+
+from storages.core import BaseStorage, ObjectInfo, Option, ServiceUnavailable, Upload, require, split_listing
+from storages.core import to_bool, to_int
+from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
+
+logger = logging.getLogger(__name__)
+
+CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
+PUBLIC_ENDPOINT = "https://storage.googleapis.com"
+TIMEOUT = 60
+PUBLIC_ACLS = {"publicRead", "public-read"}
+
+
+def to_timedelta(value: Any) -> datetime.timedelta:
+    """GS_EXPIRATION: a timedelta, or seconds."""
+    if isinstance(value, datetime.timedelta):
+        return value
+    return datetime.timedelta(seconds=int(value))
+
+
+def to_chunk_size(value: Any) -> int:
+    """GS_BLOB_CHUNK_SIZE: a positive multiple of 256 KiB."""
+    size = int(value)
+    if size <= 0 or size % CHUNK_MULTIPLE:
+        raise ValueError(f"{size} is not a positive multiple of 256 KiB ({CHUNK_MULTIPLE} bytes)")
+    return size
+
+
+def to_credentials(value: Any) -> Any:
+    """GS_CREDENTIALS: a google.auth Credentials object, or a service-account key
+    (the path of its JSON file, or its parsed dict)."""
+    if isinstance(value, (str, os.PathLike, dict)):
+        from google.oauth2 import service_account
+
+        if isinstance(value, dict):
+            return service_account.Credentials.from_service_account_info(value)
+        try:
+            return service_account.Credentials.from_service_account_file(os.fspath(value))
+        except OSError as exc:
+            raise ValueError(f"cannot read the service-account key file {os.fspath(value)!r}: {exc}") from None
+    return value
+
+
+def to_endpoint(value: Any) -> str | None:
+    """An emulator host: 'host:port' or a URL, without a trailing slash."""
+    text = str(value).strip().rstrip("/")
+    if not text:
+        return None
+    return text if "://" in text else f"http://{text}"
+
+
+class GoogleCloudStorage(BaseStorage):
+    """Files in a Google Cloud Storage bucket."""
+
+    options = (
+        Option("bucket_name", ("GS_BUCKET_NAME",)),
+        Option("project_id", ("GS_PROJECT_ID",)),
+        Option("credentials", ("GS_CREDENTIALS",), secret=True, convert=to_credentials),
+        Option("location", ("GS_LOCATION",), ""),
+        Option("auto_create_bucket", ("GS_AUTO_CREATE_BUCKET",), False, convert=to_bool),
+        Option("auto_create_acl", ("GS_AUTO_CREATE_ACL",), "projectPrivate"),
+        Option("file_name_charset", ("GS_FILE_CHARSET",), "utf-8"),
+        Option("file_overwrite", ("GS_FILE_OVERWRITE",), True, convert=to_bool),
+        Option("max_memory_size", ("GS_MAX_MEMORY_SIZE",), 0, convert=to_int),
+        Option("default_acl", ("GS_DEFAULT_ACL",)),
+        Option("querystring_auth", ("GS_QUERYSTRING_AUTH",), True, convert=to_bool),
+        Option("expiration", ("GS_EXPIRATION",), datetime.timedelta(seconds=86400), convert=to_timedelta),
+        Option("gzip", ("GS_IS_GZIPPED",), False, convert=to_bool),
+        Option("gzip_content_types", ("GZIP_CONTENT_TYPES",), DEFAULT_GZIP_CONTENT_TYPES, convert=tuple),
+        Option("object_parameters", ("GS_OBJECT_PARAMETERS",), dict),
+        Option("blob_chunk_size", ("GS_BLOB_CHUNK_SIZE",), None, convert=to_chunk_size),
+        Option("custom_endpoint", ("GS_CUSTOM_ENDPOINT",)),
+        Option("emulator_host", ("GS_EMULATOR_HOST",), None, env=("STORAGE_EMULATOR_HOST",),
+               convert=to_endpoint),
+        Option("iam_sign_blob", ("GS_IAM_SIGN_BLOB",), False, convert=to_bool),
+        Option("sa_email", ("GS_SA_EMAIL",)),
+    )
+    unsupported = {"accessed_time": "Google Cloud Storage does not record access times"}
+    decode_gzip = True
+
+    def _options_changed(self) -> None:
+        super()._options_changed()
+        self.location = (self.location or "").strip("/")
+        self.part_size = self.blob_chunk_size or DEFAULT_PART_SIZE
+        # Reads stream: an open file holds one buffer, at most GS_MAX_MEMORY_SIZE if set.
+        self.chunk_size = min(BaseStorage.chunk_size, self.max_memory_size or BaseStorage.chunk_size)
+        if self.custom_endpoint:
+            self.custom_endpoint = str(self.custom_endpoint).rstrip("/")
+        try:
+            codecs.lookup(self.file_name_charset)
+        except LookupError:
+            raise ImproperlyConfigured(f"GS_FILE_CHARSET: unknown encoding {self.file_name_charset!r}") from None
+        self._bucket_ready = not self.auto_create_bucket
+        self._bucket_lock = threading.Lock()
+        require("google.cloud.storage", "google")
+
+    # -- client ----------------------------------------------------------------
+    @property
+    def bucket_id(self) -> str:
+        if not self.bucket_name:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} needs a bucket: set GS_BUCKET_NAME (or the 'bucket_name' option)")
+        return self.bucket_name
+
+    def endpoint(self) -> str:
+        return f"{self.emulator_host or PUBLIC_ENDPOINT} (bucket {self.bucket_name!r})"
+
+    def _make_client(self) -> Any:
+        gcs = require("google.cloud.storage", "google")
+        if self.emulator_host:
+            # Emulators check no auth: API calls are anonymous (GS_CREDENTIALS still signs URLs).
+            from google.auth.credentials import AnonymousCredentials
+
+            return gcs.Client(project=self.project_id, credentials=AnonymousCredentials(),
+                              client_options={"api_endpoint": self.emulator_host})
+        kwargs: dict[str, Any] = {"credentials": self.credentials}
+        if self.project_id:
+            kwargs["project"] = self.project_id
+        return gcs.Client(**kwargs)
+
+    @property
+    def client(self) -> Any:
+        """This thread's ``google.cloud.storage.Client``."""
+        return self._per_thread("client", self._make_client)
+
+    @property
+    def bucket(self) -> Any:
+        """This thread's ``Bucket`` (created on first use when GS_AUTO_CREATE_BUCKET is on)."""
+        bucket = self._per_thread("bucket", lambda: self.client.bucket(self.bucket_id))
+        if not self._bucket_ready:
+            self._create_bucket(bucket)
+        return bucket
+
+    def _create_bucket(self, bucket: Any) -> None:
+        from google.api_core.exceptions import Conflict
+        from google.cloud.storage.acl import BucketACL
+
+        with self._bucket_lock:
+            if self._bucket_ready:
+                return
+            try:
+                acl = BucketACL.validate_predefined(self.auto_create_acl)
+            except ValueError as exc:
+                raise ImproperlyConfigured(f"GS_AUTO_CREATE_ACL: {exc}") from None
+            try:
+                self.client.create_bucket(bucket, predefined_acl=acl)
+            except Conflict:
+                pass  # it exists already
+            self._bucket_ready = True
+
+    # -- errors ----------------------------------------------------------------
+    def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
+        from google.api_core import exceptions as api
+        from google.auth import exceptions as auth
+
+        where = f"GCS bucket {self.bucket_name!r}"
+        if isinstance(exc, api.NotFound):
+            return FileNotFoundError(f"{name!r} does not exist in {where}")
+        if isinstance(exc, api.PreconditionFailed):
+            return FileExistsError(f"{name!r} already exists in {where}")
+        if isinstance(exc, (api.Forbidden, api.Unauthorized)):
+            return PermissionError(f"GCS refused access to {name!r} in {where}: {exc.message}; "
+                                   "check GS_CREDENTIALS and the bucket's permissions")
+        if isinstance(exc, api.ServerError):
+            return ServiceUnavailable(f"GCS at {self.endpoint()} failed: {exc.code} {exc.message}")
+        if isinstance(exc, auth.DefaultCredentialsError):
+            return ImproperlyConfigured(f"No Google credentials found ({exc}); set GS_CREDENTIALS, "
+                                        "GOOGLE_APPLICATION_CREDENTIALS, or STORAGE_EMULATOR_HOST")
+        if isinstance(exc, auth.TransportError):
+            return ConnectionError(f"GCS at {self.endpoint()} is unreachable: {exc}")
+        return super().translate_error(exc, name)
+
+    def _check(self, response: Any, expected: tuple[int, ...]) -> Any:
+        """Raise the SDK's exception for an unexpected status of a raw request."""
+        if response.status_code not in expected:
+            from google.api_core.exceptions import from_http_response
+
+            raise from_http_response(response)
+        return response
+
+    # -- hooks -----------------------------------------------------------------
+    def _stat(self, key: str) -> ObjectInfo:
+        blob = self.bucket.get_blob(key, timeout=TIMEOUT)
+        if blob is None:
+            raise FileNotFoundError(f"{key!r} does not exist in GCS bucket {self.bucket_name!r}")
+        return ObjectInfo(size=blob.size, modified=blob.updated, created=blob.time_created,
+                          content_type=blob.content_type, content_encoding=blob.content_encoding,
+                          etag=blob.etag)
+
+    def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
+        bucket = self.bucket
+        url = (f"{self.client.api_endpoint}/download/storage/v1/b/{quote(bucket.name, safe='')}"
+               f"/o/{quote(key, safe='')}?alt=media")
+        # Raw bytes as stored: gzip-encoded objects are decoded by the shared reader.
+        headers = {"Accept-Encoding": "gzip"}
+        if start:
+            headers["Range"] = f"bytes={start}-"
+        response = self.client._http.request("GET", url, headers=headers, stream=True, timeout=TIMEOUT)
+        try:
+            self._check(response, (200, 206))
+        except BaseException:
+            response.close()
+            raise
+        return _RawBody(response), _info_from_headers(response.headers)
+
+    def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
+        params = dict(self.get_object_parameters(self._name_of(key)))
+        acl = params.pop("acl", self.default_acl)
+        content_type = params.pop("content_type", content_type)
+        blob = self.bucket.blob(key)
+        for prop, value in params.items():
+            if not isinstance(getattr(type(blob), prop, None), property):
+                raise ImproperlyConfigured(f"GS_OBJECT_PARAMETERS: {prop!r} is not a blob property")
+            setattr(blob, prop, value)
+        compress = self.gzip and not blob.content_encoding and should_gzip(content_type, self.gzip_content_types)
+        if compress:
+            blob.content_encoding = "gzip"
+        upload: Upload = _GCSUpload(self, blob, create_only=create_only, content_type=content_type,
+                                    predefined_acl=acl)
+        return GzipUpload(upload, self.part_size) if compress else upload
+
+    def _name_of(self, key: str) -> str:
+        return key[len(self.location) + 1:] if self.location else key
+
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        """Blob properties (plus ``acl``) for ``name``; override to vary them per file."""
+        return dict(self.object_parameters or {})
+
+    def _delete(self, key: str) -> None:
+        from google.api_core.exceptions import NotFound
+
+        try:
+            self.bucket.delete_blob(key, timeout=TIMEOUT)
+        except NotFound:
+            pass
+
+    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
+        iterator = self.client.list_blobs(self.bucket, prefix=prefix, delimiter="/", timeout=TIMEOUT)
+        keys = [blob.name for page in iterator.pages for blob in page]
+        return split_listing(prefix, keys, sorted(iterator.prefixes))
+
+    # -- urls ------------------------------------------------------------------
+    def url(self, name: str, parameters: dict[str, Any] | None = None) -> str:
+        """A V4 signed URL, or a public one when the ACL is publicRead or
+        GS_QUERYSTRING_AUTH is off. Signing is local (no request) unless GS_IAM_SIGN_BLOB."""
+        key = self._key(name)
+        acl = self.get_object_parameters(self._name_of(key)).get("acl", self.default_acl)
+        if acl in PUBLIC_ACLS or not self.querystring_auth:
+            quoted = quote(key, safe="/~")
+            if self.custom_endpoint:
+                return f"{self.custom_endpoint}/{quoted}"
+            return f"{self.emulator_host or PUBLIC_ENDPOINT}/{self.bucket_id}/{quoted}"
+        kwargs: dict[str, Any] = {"version": "v4", "expiration": self.expiration}
+        if self.custom_endpoint:
+            kwargs["bucket_bound_hostname"] = self.custom_endpoint
+        elif self.emulator_host:
+            kwargs["api_access_endpoint"] = self.emulator_host
+        if self.iam_sign_blob:
+            kwargs.update(self._iam_sign_params())
+        elif self.credentials is not None:
+            kwargs["credentials"] = self.credentials
+        kwargs.update(parameters or {})
+        blob = self.client.bucket(self.bucket_id).blob(key)
+        try:
+            return blob.generate_signed_url(**kwargs)
+        except AttributeError as exc:  # the SDK's "you need a private key to sign credentials"
+            raise ImproperlyConfigured(
+                "GS_QUERYSTRING_AUTH is on but these credentials cannot sign URLs: give a service-account "
+                "key in GS_CREDENTIALS, set GS_IAM_SIGN_BLOB (with GS_SA_EMAIL), or serve public URLs "
+                "(GS_DEFAULT_ACL = 'publicRead' or GS_QUERYSTRING_AUTH = False)") from exc
+
+    def _iam_sign_params(self) -> dict[str, str]:
+        """Sign through the IAM signBlob API with the caller's token (no key file)."""
+        credentials = self.credentials or self.client._credentials
+        if not getattr(credentials, "token", None):
+            from google.auth.transport.requests import Request
+
+            credentials.refresh(Request())
+        email = self.sa_email or getattr(credentials, "service_account_email", None)
+        if not email or email == "default":
+            raise ImproperlyConfigured("GS_IAM_SIGN_BLOB needs the service account's e-mail: set GS_SA_EMAIL")
+        return {"service_account_email": email, "access_token": credentials.token}
+
+
+class _RawBody:
+    """The undecoded body of a streamed download."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+
+    def read(self, n: int = -1) -> bytes:
+        return self._response.raw.read(None if n is None or n < 0 else n, decode_content=False)
+
+    def close(self) -> None:
+        self._response.close()
+
+
+def _info_from_headers(headers: Any) -> ObjectInfo:
+    size = headers.get("Content-Length")
+    content_range = headers.get("Content-Range", "")
+    if "/" in content_range and not content_range.endswith("/*"):
+        size = content_range.rsplit("/", 1)[1]
+    encoding = headers.get("X-Goog-Stored-Content-Encoding") or headers.get("Content-Encoding")
+    modified = headers.get("Last-Modified")
+    return ObjectInfo(
+        size=int(size) if size is not None else None,
+        modified=parsedate_to_datetime(modified) if modified else None,
+        content_type=headers.get("Content-Type"),
+        content_encoding=None if encoding in (None, "", "identity") else encoding,
+        etag=headers.get("ETag"),
+    )
+
+
+class _GCSUpload(Upload):
+    """One multipart request for a small file; a resumable session otherwise.
+
+    Parts are PUT to the session as they come; ``abort`` cancels the session,
+    and nothing is visible under the name until the final request."""
+
+    def __init__(self, storage: GoogleCloudStorage, blob: Any, *, create_only: bool,
+                 content_type: str | None, predefined_acl: str | None) -> None:
+        self._storage = storage
+        self._client = storage.client
+        self._blob = blob
+        self._create_only = create_only
+        self._content_type = content_type
+        self._acl = predefined_acl
+        self._session: str | None = None
+        self._offset = 0
+
+    def _missing_bucket(self) -> FileNotFoundError:
+        return FileNotFoundError(
+            f"GCS bucket {self._storage.bucket_name!r} (GS_BUCKET_NAME) does not exist at "
+            f"{self._storage.emulator_host or PUBLIC_ENDPOINT}; create it or set GS_AUTO_CREATE_BUCKET = True")
+
+    def _put(self, data: bytes, content_range: str) -> Any:
+        return self._client._http.request(
+            "PUT", self._session, data=data, headers={"Content-Range": content_range},
+            timeout=TIMEOUT, allow_redirects=False)
+
+    def write_part(self, data: bytes) -> None:
+        from google.api_core.exceptions import NotFound
+
+        if self._session is None:
+            try:
+                self._session = self._blob.create_resumable_upload_session(
+                    content_type=self._content_type, client=self._client, timeout=TIMEOUT,
+                    predefined_acl=self._acl, if_generation_match=0 if self._create_only else None)
+            except NotFound as exc:
+                raise self._missing_bucket() from exc
+        end = self._offset + len(data)
+        sent = 0
+        for _ in range(5):  # the service may persist only part of a chunk: send the rest
+            response = self._storage._check(self._put(data[sent:], f"bytes {self._offset + sent}-{end - 1}/*"), (308,))
+            persisted = _persisted(response.headers.get("Range"))
+            if persisted >= end:
+                break
+            sent = persisted - self._offset
+        else:
+            raise ServiceUnavailable(f"GCS kept refusing bytes {self._offset}-{end - 1} of an upload")
+        self._offset = end
+
+    def commit(self, tail: bytes) -> None:
+        from google.api_core.exceptions import NotFound, PreconditionFailed
+
+        precondition = 0 if self._create_only else None
+        if self._session is None:
+            try:
+                self._blob.upload_from_file(
+                    io.BytesIO(tail), size=len(tail), content_type=self._content_type, client=self._client,
+                    predefined_acl=self._acl, if_generation_match=precondition, timeout=TIMEOUT)
+            except PreconditionFailed as exc:
+                raise FileExistsError(f"{self._blob.name!r} already exists") from exc
+            except NotFound as exc:
+                raise self._missing_bucket() from exc
+            return
+        try:
+            if self._create_only and self._blob.bucket.get_blob(self._blob.name, client=self._client):
+                # The session's ifGenerationMatch=0 refuses this at GCS; some emulators ignore
+                # preconditions on resumable uploads, so check before finalising too.
+                raise FileExistsError(f"{self._blob.name!r} already exists")
+            total = self._offset + len(tail)
+            content_range = f"bytes {self._offset}-{total - 1}/{total}" if tail else f"bytes */{total}"
+            response = self._put(tail, content_range)
+            if response.status_code == 412:
+                raise FileExistsError(f"{self._blob.name!r} already exists")
+            self._storage._check(response, (200, 201))
+        except BaseException:
+            self.abort()
+            raise
+        self._session = None
+
+    def abort(self) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:  # GCS answers 499 to a cancelled session; a failed cancel leaves nothing visible either
+            self._client._http.request("DELETE", session, timeout=TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - never mask the error that caused the abort
+            logger.warning("Could not cancel a GCS resumable upload session: %s", exc)
+
+
+def _persisted(range_header: str | None) -> int:
+    """Bytes the service holds, from a resumable 308's ``Range: bytes=0-N``."""
+    if not range_header or "-" not in range_header:
+        return 0
+    return int(range_header.rsplit("-", 1)[1]) + 1
