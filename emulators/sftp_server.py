@@ -1,0 +1,428 @@
+"""A small SFTP server on paramiko: threaded, real auth, jailed in one directory.
+
+:class:`SFTPServer` listens on 127.0.0.1, authenticates with a password or a
+public key, and serves the SFTP subsystem through :class:`JailedSFTP`, which
+maps the client's paths into a root directory the way OpenSSH's
+``ChrootDirectory`` does (``/`` is the root) and refuses, itself, anything that
+would leave it: ``..`` above ``/``, NUL, symlinks pointing outside (and the
+creation of symlinks at all). It implements SFTP v3 ``RENAME`` without
+overwrite (hard link + unlink, atomic, like OpenSSH's sftp-server) and the
+``posix-rename@openssh.com`` extension (atomic replace).
+"""
+
+from __future__ import annotations
+
+import errno
+import hmac
+import io
+import logging
+import os
+import selectors
+import socket
+import stat
+import threading
+from typing import Any
+
+import paramiko
+from paramiko import SFTPAttributes, SFTPHandle, SFTPServerInterface
+from paramiko.sftp import (
+    SFTP_FAILURE,
+    SFTP_NO_SUCH_FILE,
+    SFTP_OK,
+    SFTP_OP_UNSUPPORTED,
+    SFTP_PERMISSION_DENIED,
+)
+
+log = logging.getLogger(__name__)
+#: paramiko logs every client that disconnects early (health checks included)
+#: as an ERROR with a traceback; the server's transports log here instead,
+#: quiet unless a user lowers the level.
+TRANSPORT_LOG = "emulators.sftp_server.transport"
+if logging.getLogger(TRANSPORT_LOG).level == logging.NOTSET:
+    logging.getLogger(TRANSPORT_LOG).setLevel(logging.CRITICAL)
+
+
+def generate_ed25519() -> tuple[paramiko.PKey, str]:
+    """A new Ed25519 key as a paramiko key and its OpenSSH private-key text."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    text = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    ).decode()
+    return paramiko.Ed25519Key(file_obj=io.StringIO(text)), text
+
+
+class _Refused(Exception):
+    """A path that would leave the jail."""
+
+
+def _status(exc: OSError) -> int:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return SFTP_PERMISSION_DENIED
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return SFTP_NO_SUCH_FILE
+    return SFTP_FAILURE
+
+
+def _apply_attr(attr: SFTPAttributes, fd: int | None = None, path: str | None = None) -> None:
+    """Apply mode/owner/times/size from ``attr`` to an open fd (or a path)."""
+    target: Any = fd if fd is not None else path
+    flags = attr._flags
+    if flags & attr.FLAG_PERMISSIONS:
+        os.chmod(target, stat.S_IMODE(attr.st_mode))
+    if flags & attr.FLAG_UIDGID:
+        os.chown(target, attr.st_uid, attr.st_gid)
+    if flags & attr.FLAG_AMTIME:
+        os.utime(target, (attr.st_atime, attr.st_mtime))
+    if flags & attr.FLAG_SIZE:
+        os.truncate(target, attr.st_size)
+
+
+class _Handle(SFTPHandle):
+    """An open file, read and written with pread/pwrite on its descriptor."""
+
+    def __init__(self, fd: int, flags: int) -> None:
+        super().__init__(flags)
+        self.fd = fd
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def read(self, offset: int, length: int) -> bytes | int:
+        try:
+            return os.pread(self.fd, length, offset)
+        except OSError as exc:
+            return _status(exc)
+
+    def write(self, offset: int, data: bytes) -> int:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.pwrite(self.fd, view, offset)
+                view, offset = view[written:], offset + written
+        except OSError as exc:
+            return _status(exc)
+        return SFTP_OK
+
+    def stat(self) -> SFTPAttributes | int:
+        try:
+            return SFTPAttributes.from_stat(os.fstat(self.fd))
+        except OSError as exc:
+            return _status(exc)
+
+    def chattr(self, attr: SFTPAttributes) -> int:
+        try:
+            _apply_attr(attr, fd=self.fd)
+        except OSError as exc:
+            return _status(exc)
+        return SFTP_OK
+
+
+class JailedSFTP(SFTPServerInterface):
+    """SFTP requests served from ``root``; nothing outside it is reachable."""
+
+    def __init__(self, server: Any, *args: Any, root: str, hooks: Any = None, **kwargs: Any) -> None:
+        super().__init__(server, *args, **kwargs)
+        self.root = os.path.realpath(root)
+        self.hooks = hooks
+
+    # -- the jail ------------------------------------------------------------
+    @staticmethod
+    def virtual(path: str) -> str:
+        """The client's path as an absolute path inside the jail; refuses escapes."""
+        if "\x00" in path:
+            raise _Refused(path)
+        parts: list[str] = []
+        for segment in path.split("/"):
+            if segment in ("", "."):
+                continue
+            if segment == "..":
+                if not parts:
+                    raise _Refused(path)
+                parts.pop()
+            else:
+                parts.append(segment)
+        return "/" + "/".join(parts)
+
+    def _inside(self, real: str) -> bool:
+        return real == self.root or real.startswith(self.root + os.sep)
+
+    def real(self, path: str, *, follow: bool = True) -> str:
+        """The filesystem path for a client path, checked against the jail.
+
+        ``follow`` checks where symlinks lead; otherwise only the parent is
+        resolved (for operations on a link itself)."""
+        virtual = self.virtual(path)
+        real = os.path.join(self.root, *[p for p in virtual.split("/") if p])
+        resolved = os.path.realpath(real) if follow else os.path.join(
+            os.path.realpath(os.path.dirname(real)), os.path.basename(real))
+        if not self._inside(resolved) and real != self.root:
+            raise _Refused(path)
+        return real
+
+    def _run(self, op: str, func: Any, *args: Any) -> Any:
+        if self.hooks is not None:
+            injected = self.hooks(op, *args)
+            if injected is not None:
+                return injected
+        try:
+            return func(*args)
+        except _Refused:
+            log.info("sftp: refused %s outside the jail: %r", op, args)
+            return SFTP_PERMISSION_DENIED
+        except OSError as exc:
+            return _status(exc)
+
+    # -- SFTPServerInterface ---------------------------------------------------
+    def open(self, path: str, flags: int, attr: SFTPAttributes) -> Any:
+        def do(path: str, flags: int, attr: SFTPAttributes) -> Any:
+            real = self.real(path)
+            mode = 0o666
+            if attr is not None and attr._flags & attr.FLAG_PERMISSIONS:
+                mode = stat.S_IMODE(attr.st_mode)
+            fd = os.open(real, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+            try:
+                if stat.S_ISDIR(os.fstat(fd).st_mode):
+                    raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+                if flags & os.O_CREAT and attr is not None:
+                    attr._flags &= ~attr.FLAG_PERMISSIONS
+                    _apply_attr(attr, fd=fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            return _Handle(fd, flags)
+
+        return self._run("open", do, path, flags, attr)
+
+    def list_folder(self, path: str) -> Any:
+        def do(path: str) -> list[SFTPAttributes]:
+            entries = []
+            with os.scandir(self.real(path)) as it:
+                for entry in it:
+                    entries.append(SFTPAttributes.from_stat(entry.stat(follow_symlinks=False), entry.name))
+            return entries
+
+        return self._run("list_folder", do, path)
+
+    def stat(self, path: str) -> Any:
+        return self._run("stat", lambda p: SFTPAttributes.from_stat(os.stat(self.real(p))), path)
+
+    def lstat(self, path: str) -> Any:
+        return self._run("lstat", lambda p: SFTPAttributes.from_stat(os.lstat(self.real(p, follow=False))), path)
+
+    def remove(self, path: str) -> int:
+        def do(path: str) -> int:
+            os.remove(self.real(path, follow=False))
+            return SFTP_OK
+
+        return self._run("remove", do, path)
+
+    def rename(self, oldpath: str, newpath: str) -> int:
+        """SFTP v3 rename: fails if ``newpath`` exists (atomically, via a hard link)."""
+        def do(oldpath: str, newpath: str) -> int:
+            old, new = self.real(oldpath, follow=False), self.real(newpath, follow=False)
+            try:
+                os.link(old, new, follow_symlinks=False)
+            except FileExistsError:
+                return SFTP_FAILURE
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.ENOSYS):
+                    raise
+                # Directories (no hard links): the racy fallback OpenSSH also uses.
+                if os.path.lexists(new):
+                    return SFTP_FAILURE
+                os.rename(old, new)
+                return SFTP_OK
+            os.unlink(old)
+            return SFTP_OK
+
+        return self._run("rename", do, oldpath, newpath)
+
+    def posix_rename(self, oldpath: str, newpath: str) -> int:
+        def do(oldpath: str, newpath: str) -> int:
+            os.replace(self.real(oldpath, follow=False), self.real(newpath, follow=False))
+            return SFTP_OK
+
+        return self._run("posix_rename", do, oldpath, newpath)
+
+    def mkdir(self, path: str, attr: SFTPAttributes) -> int:
+        def do(path: str, attr: SFTPAttributes) -> int:
+            real = self.real(path, follow=False)
+            mode = 0o777
+            if attr is not None and attr._flags & attr.FLAG_PERMISSIONS:
+                mode = stat.S_IMODE(attr.st_mode)
+                attr._flags &= ~attr.FLAG_PERMISSIONS
+            os.mkdir(real, mode)
+            if attr is not None:
+                _apply_attr(attr, path=real)
+            return SFTP_OK
+
+        return self._run("mkdir", do, path, attr)
+
+    def rmdir(self, path: str) -> int:
+        def do(path: str) -> int:
+            os.rmdir(self.real(path, follow=False))
+            return SFTP_OK
+
+        return self._run("rmdir", do, path)
+
+    def chattr(self, path: str, attr: SFTPAttributes) -> int:
+        def do(path: str, attr: SFTPAttributes) -> int:
+            _apply_attr(attr, path=self.real(path))
+            return SFTP_OK
+
+        return self._run("chattr", do, path, attr)
+
+    def canonicalize(self, path: str) -> str:
+        return self.virtual(path)  # an escape raises: paramiko answers SFTP_FAILURE
+
+    def readlink(self, path: str) -> Any:
+        def do(path: str) -> Any:
+            target = os.readlink(self.real(path, follow=False))
+            absolute = os.path.realpath(os.path.join(os.path.dirname(self.real(path, follow=False)), target))
+            if not self._inside(absolute):
+                raise _Refused(target)
+            relative = os.path.relpath(absolute, self.root)
+            return "/" if relative == "." else "/" + relative.replace(os.sep, "/")
+
+        return self._run("readlink", do, path)
+
+    def symlink(self, target_path: str, path: str) -> int:
+        return SFTP_OP_UNSUPPORTED  # links are how jails are escaped: none are made here
+
+
+class _Auth(paramiko.ServerInterface):
+    """Password and public-key authentication against fixed credentials."""
+
+    def __init__(self, users: dict[str, str], keys: dict[str, list[paramiko.PKey]]) -> None:
+        self.users = users
+        self.keys = keys
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "publickey,password"
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        expected = self.users.get(username)
+        if expected is not None and hmac.compare_digest(expected.encode(), password.encode()):
+            return paramiko.AUTH_SUCCESSFUL
+        return paramiko.AUTH_FAILED
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        for allowed in self.keys.get(username, ()):
+            if allowed.get_name() == key.get_name() and allowed.asbytes() == key.asbytes():
+                return paramiko.AUTH_SUCCESSFUL
+        return paramiko.AUTH_FAILED
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        if kind == "session":
+            return paramiko.OPEN_SUCCEEDED
+        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+
+class SFTPServer:
+    """Serves ``root`` over SFTP on 127.0.0.1, one thread per connection.
+
+    ``start(port)`` binds (``0`` for a free port; a former port again after
+    ``stop()``), ``stop()`` closes the listener and every open connection.
+    ``hooks(op, *args)``, if set, runs before each file operation and may return
+    an SFTP status code to answer instead (fault injection)."""
+
+    def __init__(self, root: str, host_key: paramiko.PKey, users: dict[str, str],
+                 keys: dict[str, list[paramiko.PKey]] | None = None, host: str = "127.0.0.1") -> None:
+        self.root = root
+        self.host = host
+        self.host_key = host_key
+        self.auth = _Auth(users, keys or {})
+        self.hooks: Any = None
+        self.port: int | None = None
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._transports: set[paramiko.Transport] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, port: int = 0) -> int:
+        if self.running:
+            return self.port  # type: ignore[return-value]
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self.host, port))
+        except OSError:
+            listener.close()
+            raise
+        listener.listen(64)
+        listener.setblocking(False)
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._accept_loop, name=f"sftp-server-{self.port}", daemon=True)
+        self._thread.start()
+        return self.port
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            transports, self._transports = list(self._transports), set()
+        for transport in transports:
+            transport.close()
+        for transport in transports:
+            transport.join(timeout=5)
+
+    def connection_count(self) -> int:
+        """Connections currently open (authenticated or not)."""
+        with self._lock:
+            self._transports = {t for t in self._transports if t.is_active()}
+            return len(self._transports)
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                if not selector.select(timeout=0.05):
+                    continue
+                try:
+                    conn, _ = self._listener.accept()
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    if self._stopping.is_set():
+                        return
+                    raise
+                conn.setblocking(True)
+                self._serve(conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        transport = paramiko.Transport(conn)
+        transport.set_log_channel(TRANSPORT_LOG)
+        transport.add_server_key(self.host_key)
+        transport.set_subsystem_handler("sftp", paramiko.SFTPServer, JailedSFTP, root=self.root,
+                                        hooks=self._hook)
+        with self._lock:
+            self._transports.add(transport)
+        try:
+            # Negotiation runs on the transport's own thread; this returns at once.
+            transport.start_server(event=threading.Event(), server=self.auth)
+        except (paramiko.SSHException, OSError, EOFError):
+            transport.close()
+
+    def _hook(self, op: str, *args: Any) -> Any:
+        hooks = self.hooks
+        return hooks(op, *args) if hooks is not None else None
+
+
+__all__ = ["JailedSFTP", "SFTPServer", "generate_ed25519"]
