@@ -11,8 +11,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, require, split_listing, to_bool, to_int
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
+from storages.core.parallel import PartPool
 
 MIN_PART_SIZE = 5 * 1024 * 1024
+DEFAULT_CONCURRENCY = 2  # bench/bench_s3.py: the knee of throughput vs peak memory
 NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound"}
 DENIED_CODES = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"}
 
@@ -67,6 +69,8 @@ class S3Storage(BaseStorage):
         self.part_size = max(MIN_PART_SIZE, getattr(self.transfer_config, "multipart_chunksize", 0)
                              or BaseStorage.part_size)
         self._bucket_checked = False
+        #: Parts uploaded at once; memory holds at most this many parts plus one.
+        self.max_concurrency = getattr(self.transfer_config, "max_concurrency", None) or DEFAULT_CONCURRENCY
         if self.custom_domain and "/" in self.custom_domain.rstrip("/"):
             raise ImproperlyConfigured("AWS_S3_CUSTOM_DOMAIN is a host name, without a scheme or path")
         if bool(self.cloudfront_key) != bool(self.cloudfront_key_id):
@@ -196,7 +200,8 @@ class S3Storage(BaseStorage):
         self._ensure_bucket()
         name = key[len(self.location) + 1:] if self.location else key
         params, compress = self._upload_parameters(name, content_type)
-        upload: Upload = _S3Upload(self._client(), self.bucket, key, params, create_only)
+        upload: Upload = _S3Upload(self._client(), self.bucket, key, params, create_only,
+                                   max_in_flight=self.max_concurrency)
         return GzipUpload(upload, self.part_size) if compress else upload
 
     def _upload_parameters(self, name: str, content_type: str | None) -> tuple[dict[str, Any], bool]:
@@ -251,11 +256,14 @@ class S3Storage(BaseStorage):
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding
 
-        key_bytes = self.cloudfront_key.encode() if isinstance(self.cloudfront_key, str) else self.cloudfront_key
+        key_bytes = self.cloudfront_key
+        if isinstance(key_bytes, str):
+            key_bytes = key_bytes.encode()
         private_key = serialization.load_pem_private_key(key_bytes, password=None)
         signer = CloudFrontSigner(
             self.cloudfront_key_id,
-            lambda message: private_key.sign(message, padding.PKCS1v15(), hashes.SHA1()),  # CloudFront's scheme
+            # CloudFront's signing scheme is RSA-SHA1.
+            lambda message: private_key.sign(message, padding.PKCS1v15(), hashes.SHA1()),
         )
         expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=expire)
         return signer.generate_presigned_url(url, date_less_than=expires)
@@ -278,13 +286,15 @@ class _S3Upload(Upload):
     Create-only commits send ``If-None-Match: *``, so S3 refuses to replace an
     existing object even under a race."""
 
-    def __init__(self, client: Any, bucket: str, key: str, params: dict[str, Any], create_only: bool) -> None:
+    def __init__(self, client: Any, bucket: str, key: str, params: dict[str, Any], create_only: bool,
+                 max_in_flight: int = 1) -> None:
         self._client = client
         self._target = {"Bucket": bucket, "Key": key}
         self._params = params
         self._create_only = create_only
         self._upload_id: str | None = None
-        self._parts: list[dict[str, Any]] = []
+        self._parts = PartPool(max_in_flight)
+        self._count = 0
 
     def _condition(self) -> dict[str, str]:
         return {"IfNoneMatch": "*"} if self._create_only else {}
@@ -293,10 +303,12 @@ class _S3Upload(Upload):
         if self._upload_id is None:
             created = self._client.create_multipart_upload(**self._target, **self._params)
             self._upload_id = created["UploadId"]
-        number = len(self._parts) + 1
-        response = self._client.upload_part(**self._target, UploadId=self._upload_id,
-                                            PartNumber=number, Body=data)
-        self._parts.append({"ETag": response["ETag"], "PartNumber": number})
+        self._count += 1
+        self._parts.submit(self._send_part, self._upload_id, self._count, data)
+
+    def _send_part(self, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
+        response = self._client.upload_part(**self._target, UploadId=upload_id, PartNumber=number, Body=data)
+        return {"ETag": response["ETag"], "PartNumber": number}
 
     def commit(self, tail: bytes) -> None:
         if self._upload_id is None:
@@ -305,8 +317,9 @@ class _S3Upload(Upload):
         try:
             if tail:
                 self.write_part(tail)
+            parts = self._parts.wait()
             self._client.complete_multipart_upload(
-                **self._target, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts},
+                **self._target, UploadId=self._upload_id, MultipartUpload={"Parts": parts},
                 **self._condition())
         except BaseException:
             self.abort()
@@ -315,6 +328,7 @@ class _S3Upload(Upload):
 
     def abort(self) -> None:
         upload_id, self._upload_id = self._upload_id, None
+        self._parts.cancel()
         if upload_id is not None:
             self._client.abort_multipart_upload(**self._target, UploadId=upload_id)
 

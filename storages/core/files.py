@@ -198,14 +198,20 @@ class _Writer(io.BufferedIOBase):
         if isinstance(data, str):
             raise TypeError("a bytes-like object is required, not 'str'")
         view = memoryview(data).cast("B")
-        self._buffer += view
-        self._written += len(view)
+        size = len(view)
+        self._written += size
         part_size = self._storage.part_size
+        if not self._buffer and size == part_size:
+            # A whole part in one write (the common case in save()): no copy.
+            self._call(self._upload.write_part, data if isinstance(data, bytes) else view.tobytes())
+            return size
+        self._buffer += view
         while len(self._buffer) >= part_size:
-            part = bytes(self._buffer[:part_size])
+            with memoryview(self._buffer) as buffered:
+                part = buffered[:part_size].tobytes()
             del self._buffer[:part_size]
             self._call(self._upload.write_part, part)
-        return len(view)
+        return size
 
     def tell(self) -> int:
         return self._written
