@@ -1,0 +1,65 @@
+"""Pure-function tests of name handling (storages/core/names.py)."""
+
+import pytest
+from django.core.exceptions import SuspiciousFileOperation
+
+from storages.core.names import clean_name, dir_prefix, join_root, relative_to_root, split_listing
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("a.txt", "a.txt"),
+    ("dir/a.txt", "dir/a.txt"),
+    ("dir\\sub\\a.txt", "dir/sub/a.txt"),
+    ("dir//a.txt", "dir/a.txt"),
+    ("./dir/./a.txt", "dir/a.txt"),
+    ("dir/", "dir/"),
+    ("", ""),
+    ("ü ñ 名/file name.txt", "ü ñ 名/file name.txt"),
+])
+def test_clean_name_normalises(name, expected):
+    assert clean_name(name) == expected
+
+
+@pytest.mark.parametrize("name", [
+    "../x", "a/../b", "a/..", "..", "..\\x", "/etc/passwd", "\\server\\share", "C:\\x", "c:/x",
+    "a\x00b", "a\nb", "a\x1fb", "a\x7fb",
+])
+def test_clean_name_refuses_escapes_and_control_characters(name):
+    with pytest.raises(SuspiciousFileOperation):
+        clean_name(name)
+
+
+def test_clean_name_refuses_non_strings():
+    with pytest.raises(TypeError):
+        clean_name(b"bytes")
+
+
+@pytest.mark.parametrize("root, name, key", [
+    ("", "a.txt", "a.txt"),
+    ("media", "a.txt", "media/a.txt"),
+    ("media/", "dir/a.txt", "media/dir/a.txt"),
+    ("/srv/files/", "a.txt", "/srv/files/a.txt"),
+    ("media", "", "media/"),
+    ("", "", ""),
+])
+def test_join_root(root, name, key):
+    assert join_root(root, name) == key
+
+
+def test_join_root_validates_only_the_name():
+    with pytest.raises(SuspiciousFileOperation):
+        join_root("media", "../secret")
+
+
+def test_dir_prefix_and_relative_to_root():
+    assert dir_prefix("") == ""
+    assert dir_prefix("a") == "a/"
+    assert dir_prefix("a/") == "a/"
+    assert relative_to_root("media", "media/x/y") == "x/y"
+    assert relative_to_root("", "x") == "x"
+
+
+def test_split_listing_keeps_direct_children():
+    dirs, files = split_listing("p/", ["p/a", "p/b", "p/", "p/c/d", "q/x"], ["p/c/", "p/e/"])
+    assert dirs == ["c", "e"]
+    assert files == ["a", "b"]

@@ -1,0 +1,54 @@
+"""The counting and fault-injecting proxy, in front of a real emulator (moto)."""
+
+import pytest
+from django.core.files.base import ContentFile
+
+from emulators.proxy import CountingProxy
+from storages.backends.s3 import S3Storage
+
+
+@pytest.fixture
+def proxied(s3_emulator):
+    with CountingProxy(s3_emulator.host, s3_emulator.port) as proxy:
+        options = s3_emulator.new_namespace(endpoint_url=proxy.endpoint)
+        from botocore.config import Config
+
+        storage = S3Storage(**options, client_config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+        yield proxy, storage
+
+
+def test_counts_requests(proxied):
+    proxy, storage = proxied
+    with proxy.counting() as counter:
+        storage.save("a.txt", ContentFile(b"abc"))
+        assert storage.open("a.txt").read() == b"abc"
+    assert [method for method, _ in counter.requests] == ["PUT", "GET"]
+
+
+def test_injected_status_fires_and_is_reported(proxied):
+    proxy, storage = proxied
+    proxy.inject(method="HEAD", times=1, status=503)
+    storage.save("b.txt", ContentFile(b"b"))
+    with pytest.raises(Exception):
+        storage.exists("b.txt")
+    assert storage.exists("b.txt")  # only the next one call was faulted
+    assert proxy.fired == [("HEAD", proxy.fired[0][1], "status")]
+
+
+def test_cut_body_is_an_error_not_a_short_read(proxied):
+    proxy, storage = proxied
+    storage.save("c.bin", ContentFile(b"z" * 200_000))
+    proxy.inject(method="GET", cut_after=1000)
+    with pytest.raises(Exception):
+        with storage.open("c.bin") as f:
+            f.read()
+    assert [kind for *_, kind in proxy.fired] == ["cut"]
+
+
+def test_reset_connection(proxied):
+    proxy, storage = proxied
+    proxy.inject(method="PUT", reset=True, times=10)  # the SDK retries a reset connection by itself
+    with pytest.raises(ConnectionError, match=proxy.endpoint):
+        storage.save("d.txt", ContentFile(b"d"))
+    assert not storage.exists("d.txt")
+    assert {kind for *_, kind in proxy.fired} == {"reset"}

@@ -1,0 +1,66 @@
+"""The S3 emulator honours the common lifecycle (emulators/base.py)."""
+
+import socket
+
+import pytest
+
+from emulators.base import free_port
+from emulators.s3 import S3Emulator
+
+
+def _listening(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_lifecycle_start_reset_stop():
+    emulator = S3Emulator()
+    assert not emulator.health()
+    with emulator:
+        assert emulator.health()
+        assert emulator.host == "127.0.0.1" and _listening(emulator.port)
+        client = emulator.client()
+        options = emulator.new_namespace()
+        client.put_object(Bucket=options["bucket_name"], Key="k", Body=b"v")
+        emulator.reset()
+        names = [b["Name"] for b in client.list_buckets()["Buckets"]]
+        assert options["bucket_name"] not in names  # wiped
+        assert emulator.storage_options()["bucket_name"] in names  # default bucket is back
+        port = emulator.port
+    assert not _listening(port)
+    emulator.stop()  # idempotent
+
+
+def test_server_binds_loopback_only():
+    with S3Emulator() as emulator:
+        bound = emulator._server._server.server_address[0]
+        assert bound == "127.0.0.1"
+
+
+def test_env_points_the_sdk_at_the_emulator(monkeypatch):
+    import boto3
+
+    with S3Emulator() as emulator:
+        for key, value in emulator.env().items():
+            monkeypatch.setenv(key, value)
+        client = boto3.client("s3")  # configured only by the environment
+        assert emulator.storage_options()["bucket_name"] in [b["Name"] for b in client.list_buckets()["Buckets"]]
+
+
+def test_free_port_is_bindable():
+    port = free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize("overrides", [{"location": "media"}, {}])
+def test_storage_options_round_trip(overrides):
+    from django.core.files.base import ContentFile
+
+    from storages.backends.s3 import S3Storage
+
+    with S3Emulator() as emulator:
+        storage = S3Storage(**emulator.new_namespace(**overrides))
+        storage.save("x.txt", ContentFile(b"x"))
+        key = f"{overrides['location']}/x.txt" if overrides else "x.txt"
+        assert emulator.client().get_object(Bucket=storage.bucket, Key=key)["Body"].read() == b"x"
