@@ -31,6 +31,7 @@ DEFAULT_PART_SIZE = 8 * 1024 * 1024
 PUBLIC_ENDPOINT = "https://storage.googleapis.com"
 TIMEOUT = 60
 PUBLIC_ACLS = {"publicRead", "public-read"}
+OTEL_TRACES_ENV = "ENABLE_GCS_PYTHON_CLIENT_OTEL_TRACES"
 
 
 def to_timedelta(value: Any) -> datetime.timedelta:
@@ -133,12 +134,18 @@ class GoogleCloudStorage(BaseStorage):
             # Emulators check no auth: API calls are anonymous (GS_CREDENTIALS still signs URLs).
             from google.auth.credentials import AnonymousCredentials
 
-            return gcs.Client(project=self.project_id, credentials=AnonymousCredentials(),
-                              client_options={"api_endpoint": self.emulator_host})
-        kwargs: dict[str, Any] = {"credentials": self.credentials}
-        if self.project_id:
-            kwargs["project"] = self.project_id
-        return gcs.Client(**kwargs)
+            client = gcs.Client(project=self.project_id, credentials=AnonymousCredentials(),
+                                client_options={"api_endpoint": self.emulator_host})
+        else:
+            kwargs: dict[str, Any] = {"credentials": self.credentials}
+            if self.project_id:
+                kwargs["project"] = self.project_id
+            client = gcs.Client(**kwargs)
+        if os.environ.get(OTEL_TRACES_ENV, "").strip().lower() not in {"1", "true", "yes", "on"}:
+            # The SDK (3.x) fetches each bucket's metadata in a background thread to label
+            # OpenTelemetry spans; with tracing off that is only an extra request per client.
+            client._bucket_metadata_cache = None
+        return client
 
     @property
     def client(self) -> Any:
@@ -230,6 +237,7 @@ class GoogleCloudStorage(BaseStorage):
         acl = params.pop("acl", self.default_acl)
         content_type = params.pop("content_type", content_type)
         blob = self.bucket.blob(key)
+        blob.content_type = content_type  # in the metadata: emulators ignore X-Upload-Content-Type
         for prop, value in params.items():
             if not isinstance(getattr(type(blob), prop, None), property):
                 raise ImproperlyConfigured(f"GS_OBJECT_PARAMETERS: {prop!r} is not a blob property")
