@@ -1,0 +1,631 @@
+"""Apache Libcloud storage: any libcloud storage driver, configured by ``LIBCLOUD_PROVIDERS``.
+
+Every provider entry names a driver ``type`` (``'libcloud.storage.types.Provider.S3'``
+or a ``Provider`` constant), credentials (seed style ``user``/``key``, or libcloud's
+``key``/``secret``), a ``bucket`` and any driver option (``host``, ``port``,
+``secure``, ``region``, ``project``, ...), passed through to the driver.
+
+Writes stream through ``upload_object_via_stream`` from a worker thread fed part by
+part (memory bounded by the part size); reads stream through
+``download_object(_range)_as_stream``. Libcloud's local driver writes straight into
+the final file, so for it we write a temporary file and rename (or, create-only,
+hard-link) it into place.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import tempfile
+import threading
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Iterator
+from urllib.parse import quote, urlencode
+
+from django.core.exceptions import ImproperlyConfigured
+
+from storages.core import BaseStorage, ObjectInfo, Option, Upload, require, to_bool
+
+PROVIDER_PATH = "libcloud.storage.types.Provider."
+#: The seed's per-region S3 constants, gone in libcloud 2+: Provider.S3 with a region.
+SEED_S3_CONSTANTS = {
+    "S3_US_STANDARD_HOST": "us-east-1", "S3_US_WEST_HOST": "us-west-1",
+    "S3_US_WEST_OREGON_HOST": "us-west-2", "S3_EU_WEST_HOST": "eu-west-1",
+    "S3_AP_SOUTHEAST_HOST": "ap-southeast-1", "S3_AP_NORTHEAST_HOST": "ap-northeast-1",
+}
+#: The seed's Rackspace constants (and its CLOUDFIULES spelling): Provider.CLOUDFILES with a region.
+SEED_CLOUDFILES_CONSTANTS = {"CLOUDFILES_US": "ord", "CLOUDFIULES_US": "ord",
+                             "CLOUDFILES_UK": "lon", "CLOUDFIULES_UK": "lon"}
+#: Provider fields that are ours, not driver keyword arguments.
+OWN_FIELDS = {"type", "user", "key", "secret", "bucket", "container"}
+#: Where the local driver's uploads are staged: libcloud's local driver never lists ``.lock``.
+LOCAL_STAGING = ".lock"
+PRECONDITION = re.compile(r"\b(?:409|412)\b|PreconditionFailed|ConditionNotMet|BlobAlreadyExists")
+
+_NO_TIMES = "libcloud's {driver} reports only a last-modified time"
+UNSUPPORTED = {
+    "local": {
+        "signed_urls": "libcloud's local driver gives a filesystem path as the URL, not a link",
+        "fetchable_urls": "libcloud's local driver gives a filesystem path as the URL, not an http(s) link",
+        "created_time": "libcloud's local driver reports st_ctime, which on POSIX is the inode change "
+                        "time, not the creation time",
+    },
+    "s3": {
+        "created_time": _NO_TIMES.format(driver="S3 driver"),
+        "accessed_time": _NO_TIMES.format(driver="S3 driver"),
+        "create_only": "libcloud's S3 driver sends request headers only with CreateMultipartUpload, "
+                       "never with CompleteMultipartUpload, so saves larger than part_size cannot carry "
+                       "If-None-Match: * (they check the name with a HEAD first, which is not race-free)",
+    },
+    "azure": {
+        "created_time": "libcloud's Azure driver does not expose x-ms-creation-time",
+        "accessed_time": _NO_TIMES.format(driver="Azure driver"),
+        "create_only": "libcloud's Azure driver names the blocks of every upload 1, 2, 3..., so two "
+                       "concurrent saves of one name larger than part_size can mix their blocks",
+    },
+}
+UNSUPPORTED["other"] = {
+    **UNSUPPORTED["s3"],
+    "create_only": "not verified for this libcloud driver: with overwriting off a save checks the "
+                   "name first, which is not race-free",
+    "signed_urls": "not verified for this libcloud driver",
+    "fetchable_urls": "not verified for this libcloud driver",
+}
+
+
+@dataclass
+class Provider:
+    """One resolved ``LIBCLOUD_PROVIDERS`` entry."""
+
+    name: str
+    label: str  # the type as configured, for messages
+    driver_cls: type
+    family: str  # local, s3, azure or other
+    key: Any
+    secret: Any
+    bucket: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_type(value: Any) -> tuple[str, dict[str, Any]]:
+    """A ``Provider`` constant and implied driver kwargs for a configured ``type``."""
+    from libcloud.storage.types import Provider as P
+
+    if not isinstance(value, str) or not value:
+        raise ImproperlyConfigured(f"A libcloud provider 'type' must be a Provider constant, not {value!r}")
+    name = value[len(PROVIDER_PATH):] if value.startswith(PROVIDER_PATH) else value
+    legacy = name.upper()
+    for table, target in ((SEED_S3_CONSTANTS, P.S3), (SEED_CLOUDFILES_CONSTANTS, P.CLOUDFILES)):
+        if legacy in table:
+            warnings.warn(
+                f"libcloud provider type {value!r} no longer exists in apache-libcloud 2+; it now means "
+                f"Provider.{target.upper()} with region {table[legacy]!r}. Write "
+                f"'type': '{PROVIDER_PATH}{target.upper()}', 'region': {table[legacy]!r}.",
+                DeprecationWarning, stacklevel=5)
+            return target, {"region": table[legacy]}
+    constants = {k: v for k, v in vars(P).items() if k.isupper() and isinstance(v, str)}
+    if name in constants:
+        return constants[name], {}
+    if name in constants.values():
+        return name, {}
+    raise ImproperlyConfigured(
+        f"Unknown libcloud provider type {value!r}: use one of libcloud.storage.types.Provider's "
+        f"constants, e.g. '{PROVIDER_PATH}S3' or '{PROVIDER_PATH}LOCAL'")
+
+
+def driver_family(cls: type) -> str:
+    from libcloud.storage.drivers.azure_blobs import AzureBlobsStorageDriver
+    from libcloud.storage.drivers.s3 import BaseS3StorageDriver
+
+    if cls.__module__ == "libcloud.storage.drivers.local":
+        return "local"
+    if issubclass(cls, AzureBlobsStorageDriver):
+        return "azure"
+    return "s3" if issubclass(cls, BaseS3StorageDriver) else "other"
+
+
+def secret_fields(conf: dict[str, Any]) -> set[str]:
+    """The fields of a provider entry that hold credentials (the local driver's key is a path)."""
+    local = str(conf.get("type", "")).upper().endswith("LOCAL")
+    return {"user", "secret", "token", "password"} | (set() if local else {"key"})
+
+
+def scrub(providers: Any) -> Any:
+    """``LIBCLOUD_PROVIDERS`` without credentials (for pickles and ``option_values()``)."""
+    if not isinstance(providers, dict):
+        return providers
+    return {name: {k: v for k, v in conf.items() if k not in secret_fields(conf)}
+            if isinstance(conf, dict) else conf for name, conf in providers.items()}
+
+
+class LibCloudStorage(BaseStorage):
+    """Files in one container (``bucket``) of a ``LIBCLOUD_PROVIDERS`` entry."""
+
+    options = (
+        Option("provider_name", ("DEFAULT_LIBCLOUD_PROVIDER",), "default"),
+        Option("providers", ("LIBCLOUD_PROVIDERS",), dict),
+        Option("file_overwrite", ("LIBCLOUD_FILE_OVERWRITE",), False, convert=to_bool),
+        Option("location", ("LIBCLOUD_LOCATION",), ""),
+    )
+
+    def __init__(self, provider_name: str | None = None, **kwargs: Any) -> None:
+        if provider_name is not None:
+            kwargs["provider_name"] = provider_name
+        super().__init__(**kwargs)
+        self._provider()  # configuration errors surface here, as in the seed (no network)
+
+    def _options_changed(self) -> None:
+        super()._options_changed()
+        self.location = (self.location or "").strip("/")
+        self._resolved: Provider | None = None
+        self._upload_drivers: list[Any] = []  # idle drivers for upload threads (list ops are atomic)
+
+    # -- configuration ---------------------------------------------------------
+    def _provider(self) -> Provider:
+        if self._resolved is None:
+            self._resolved = self._resolve()
+        return self._resolved
+
+    def _resolve(self) -> Provider:
+        require("libcloud", "libcloud")
+        name = self.provider_name
+        conf = (self.providers or {}).get(name)
+        if not isinstance(conf, dict) or not conf:
+            known = ", ".join(map(repr, self.providers or {})) or "none"
+            raise ImproperlyConfigured(
+                f"LIBCLOUD_PROVIDERS[{name!r}] is not defined or invalid (defined: {known}); set "
+                "DEFAULT_LIBCLOUD_PROVIDER or pass the provider name: LibCloudStorage('name')")
+        label = conf.get("type")
+        constant, implied = resolve_type(label)
+        try:
+            from libcloud.storage.providers import get_driver
+
+            driver_cls = get_driver(constant)
+        except Exception as exc:  # unknown constant, or the driver's own dependency missing
+            raise ImproperlyConfigured(f"Unable to create libcloud driver type {label}: {exc}") from exc
+        bucket = conf.get("bucket") or conf.get("container")
+        if not bucket:
+            raise ImproperlyConfigured(f"LIBCLOUD_PROVIDERS[{name!r}] needs a 'bucket' (the container name)")
+        if "secret" in conf:  # libcloud's names
+            key, secret = conf.get("key"), conf["secret"]
+        elif "user" in conf:  # the seed's names: user is libcloud's key, key its secret
+            key, secret = conf["user"], conf.get("key")
+        else:
+            key, secret = conf.get("key"), None
+        kwargs = {**implied, **{k: v for k, v in conf.items() if k not in OWN_FIELDS}}
+        provider = Provider(name, str(label), driver_cls, driver_family(driver_cls), key, secret,
+                            str(bucket), kwargs)
+        _check_ca_certs(provider)
+        return provider
+
+    @property
+    def unsupported(self) -> dict[str, str]:  # type: ignore[override]
+        return UNSUPPORTED[self._provider().family]
+
+    @property
+    def provider(self) -> dict[str, Any]:
+        """This storage's ``LIBCLOUD_PROVIDERS`` entry."""
+        return dict(self.providers[self.provider_name])
+
+    @property
+    def bucket(self) -> str:
+        return self._provider().bucket
+
+    def _new_driver(self) -> Any:
+        p = self._provider()
+        try:
+            return p.driver_cls(p.key, p.secret, **p.kwargs)
+        except Exception as exc:
+            raise ImproperlyConfigured(f"Unable to create libcloud driver type {p.label}: {_detail(exc)}") from exc
+
+    @property
+    def driver(self) -> Any:
+        """This thread's libcloud driver (``store.driver.create_container(...)``)."""
+        return self._per_thread("driver", self._new_driver)
+
+    def _container(self, driver: Any = None) -> Any:
+        from libcloud.storage.base import Container
+
+        return Container(name=self.bucket, extra={}, driver=driver or self.driver)
+
+    def _object(self, key: str, driver: Any = None) -> Any:
+        """An Object for ``key`` built locally (no request), for calls that take one."""
+        from libcloud.storage.base import Object
+
+        container = self._container(driver)
+        return Object(name=key, size=0, hash=None, extra={}, meta_data={}, container=container,
+                      driver=container.driver)
+
+    def endpoint(self) -> str:
+        p = self._provider()
+        if p.family == "local":
+            return f"libcloud local driver at {p.key}"
+        if p.kwargs.get("host"):
+            scheme = "https" if p.kwargs.get("secure", True) else "http"
+            port = f":{p.kwargs['port']}" if p.kwargs.get("port") else ""
+            return f"libcloud {p.driver_cls.__name__} at {scheme}://{p.kwargs['host']}{port}"
+        return f"libcloud {p.driver_cls.__name__} (provider {p.name!r})"
+
+    def __repr__(self) -> str:
+        p = self._resolved
+        where = f" provider={p.name!r} type={p.label!r} bucket={p.bucket!r}" if p else ""
+        return f"<{type(self).__name__}{where}>"
+
+    # -- pickles and option values never carry credentials ---------------------
+    def option_values(self, *, include_secrets: bool = False) -> dict[str, Any]:
+        values = super().option_values(include_secrets=include_secrets)
+        if not include_secrets:
+            values["providers"] = scrub(values.get("providers"))
+        return values
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        if "providers" in state["kwargs"]:
+            state["kwargs"]["providers"] = scrub(state["kwargs"]["providers"])
+        return state
+
+    # -- errors ----------------------------------------------------------------
+    def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
+        from libcloud.common.types import InvalidCredsError
+        from libcloud.storage.types import ContainerDoesNotExistError, ObjectDoesNotExistError, ObjectError
+
+        p = self._provider()
+        where = f"container {p.bucket!r} of libcloud provider {p.name!r}"
+        if isinstance(exc, ObjectDoesNotExistError):
+            return FileNotFoundError(f"{name!r} does not exist in {where}")
+        if isinstance(exc, ContainerDoesNotExistError):
+            return FileNotFoundError(
+                f"The {where} does not exist at {self.endpoint()}; create it with "
+                f"LibCloudStorage({p.name!r}).driver.create_container({p.bucket!r})")
+        if type(exc) is ObjectError:  # the local driver, for a directory
+            return FileNotFoundError(f"{name!r} is a directory, not a file, in {where}")
+        if isinstance(exc, InvalidCredsError) or "403" in str(exc) and "status" in str(exc).lower():
+            return PermissionError(f"{self.endpoint()} refused access to {name!r} in {where}: check "
+                                   f"the provider's credentials ({type(exc).__name__})")
+        text = str(exc)
+        if "CA certificate" in text or "CERTIFICATE_VERIFY_FAILED" in text:
+            return ImproperlyConfigured(f"Unable to create libcloud driver type {p.label}: {_CA_HELP} ({text})")
+        return super().translate_error(exc, name)
+
+    # -- hooks -----------------------------------------------------------------
+    def _stat(self, key: str) -> ObjectInfo:
+        return _info(self.driver.get_object(self.bucket, key))
+
+    def _key_exists(self, key: str) -> bool:
+        from libcloud.storage.types import ObjectDoesNotExistError
+
+        try:
+            self._stat(key)
+        except ObjectDoesNotExistError:
+            return False
+        return True
+
+    def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
+        driver = self.driver
+        if self._provider().family == "local":
+            # The local driver's range stream reads the whole file into memory: open it here.
+            handle = open(driver.get_object_cdn_url(self._object(key, driver)), "rb")  # noqa: SIM115
+            st = os.fstat(handle.fileno())
+            handle.seek(start)
+            return handle, ObjectInfo(size=st.st_size, modified=_stamp(st.st_mtime),
+                                      accessed=_stamp(st.st_atime))
+        obj = driver.get_object(self.bucket, key)
+        if not start:
+            return _ChunkStream(driver.download_object_as_stream(obj)), _info(obj)
+        try:
+            chunks = driver.download_object_range_as_stream(obj, start)
+        except NotImplementedError:
+            return _ChunkStream(driver.download_object_as_stream(obj), skip=start), _info(obj)
+        return _ChunkStream(chunks), _info(obj)
+
+    def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
+        if self._provider().family == "local":
+            return _LocalUpload(self, key, create_only)
+        return _StreamUpload(self, key, create_only, content_type)
+
+    def _delete(self, key: str) -> None:
+        from libcloud.storage.types import ObjectDoesNotExistError
+
+        try:
+            self.driver.delete_object(self._object(key))
+        except ObjectDoesNotExistError:
+            pass
+
+    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
+        dirs: set[str] = set()
+        files: set[str] = set()
+        for obj in self.driver.iterate_container_objects(self._container(), prefix=prefix or None):
+            rest = obj.name[len(prefix):] if obj.name.startswith(prefix) else ""
+            head, slash, _ = rest.partition("/")
+            if head:
+                (dirs if slash else files).add(head)
+        return sorted(dirs), sorted(files)
+
+    def url(self, name: str, expire: int | None = None) -> str:
+        """The driver's object URL: S3 presigned, Azure SAS, the local driver's file path."""
+        key = self._key(name)
+        driver = self.driver
+        obj = self._object(key, driver)
+        hours = {"ex_expiry": expire / 3600} if expire is not None else {}
+        try:
+            if self._provider().family == "azure":
+                return _azure_sas_url(driver, self.bucket, key, **hours)
+            return driver.get_object_cdn_url(obj, **hours)
+        except NotImplementedError:
+            if self._provider().family == "s3":  # e.g. Google Storage: the public path-style URL
+                conn = driver.connection
+                scheme = "https" if driver.secure else "http"
+                return f"{scheme}://{conn.host}:{conn.port}/{self.bucket}/{quote(key)}"
+            raise NotImplementedError(f"libcloud's {type(driver).__name__} has no object URLs") from None
+
+
+_CA_HELP = (
+    "No CA Certificates were found in CA_CERTS_PATH. Point libcloud.security.CA_CERTS_PATH (a path "
+    "string in apache-libcloud 2+) or the SSL_CERT_FILE environment variable at a CA bundle file"
+)
+
+
+def _check_ca_certs(p: Provider) -> None:
+    """The seed's CA-certificate error, raised when the storage is created."""
+    import libcloud.security
+
+    if p.family == "local" or not libcloud.security.VERIFY_SSL_CERT or not p.kwargs.get("secure", True):
+        return
+    path = libcloud.security.CA_CERTS_PATH
+    path = path[0] if isinstance(path, (list, tuple)) and path else path
+    if path and not os.path.isfile(str(path)):
+        raise ImproperlyConfigured(f"Unable to create libcloud driver type {p.label}: {_CA_HELP} "
+                                   f"({path!r} is not a file)")
+
+
+def _azure_sas_url(driver: Any, container: str, key: str, ex_expiry: float | None = None) -> str:
+    """The read SAS URL libcloud's ``get_object_cdn_url`` makes, but signing the decoded blob
+    name as Azure requires (libcloud 3.9 signs the percent-encoded path, so Azure refuses its
+    URLs for names with spaces or non-ASCII characters)."""
+    import base64
+    import hashlib
+    import hmac
+    from datetime import timedelta
+
+    from libcloud.storage.drivers.azure_blobs import AZURE_STORAGE_CDN_URL_EXPIRY_HOURS as HOURS
+
+    now, fmt = datetime.now(timezone.utc), "%Y-%m-%dT%H:%M:%SZ"
+    params = {"st": (now - timedelta(minutes=5)).strftime(fmt),
+              "se": (now + timedelta(hours=ex_expiry or HOURS)).strftime(fmt), "sp": "r",
+              "spr": "https" if driver.secure else "http,https", "sv": driver.connectionCls.API_VERSION,
+              "sr": "b"}
+    to_sign = "\n".join([params["sp"], params["st"], params["se"], f"/blob/{driver.key}/{container}/{key}",
+                         "", "", params["spr"], params["sv"], params["sr"], "", "", "", "", "", ""])
+    params["sig"] = base64.b64encode(hmac.new(driver.secret, to_sign.encode(), hashlib.sha256).digest()).decode()
+    conn = driver.connection
+    path = conn.morph_action_hook(f"/{container}/{quote(key)}")
+    return f"{'https' if driver.secure else 'http'}://{conn.host}:{conn.port}{path}?{urlencode(params)}"
+
+
+def _detail(exc: BaseException) -> str:
+    """A libcloud error's own message, without its ``<LibcloudError in driver ...>`` wrapping."""
+    value = getattr(exc, "value", None)
+    return str(value) if isinstance(value, str) and value else str(exc)
+
+
+def _stamp(value: Any) -> datetime | None:
+    """A libcloud time (epoch seconds, HTTP date or ISO 8601) as an aware datetime."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, timezone.utc)
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _info(obj: Any) -> ObjectInfo:
+    extra = obj.extra or {}
+    return ObjectInfo(
+        size=int(obj.size) if obj.size is not None else None,
+        modified=_stamp(extra.get("modify_time", extra.get("last_modified"))),
+        accessed=_stamp(extra.get("access_time")),
+        content_type=extra.get("content_type"),
+        content_encoding=extra.get("content_encoding"),
+        etag=obj.hash,
+    )
+
+
+class _ChunkStream:
+    """``read(n)`` over a libcloud chunk iterator, holding one chunk at a time."""
+
+    def __init__(self, chunks: Iterator[bytes], skip: int = 0) -> None:
+        self._chunks = iter(chunks)
+        self._chunk = b""
+        self._offset = 0
+        while skip > 0:  # a driver without ranges: drop the bytes before the start
+            dropped = len(self.read(min(skip, 1 << 20)))
+            if not dropped:
+                break
+            skip -= dropped
+
+    def read(self, n: int = -1) -> bytes:
+        parts = []
+        while n != 0:
+            if self._offset >= len(self._chunk):
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._chunk, self._offset = chunk, 0
+                continue
+            end = len(self._chunk) if n < 0 else min(len(self._chunk), self._offset + n)
+            parts.append(self._chunk[self._offset:end])
+            n -= (end - self._offset) if n > 0 else 0
+            self._offset = end
+        return b"".join(parts)
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+        self._chunk = b""
+
+
+_END = object()
+
+
+class _Aborted(Exception):
+    """Raised inside the driver's upload iterator so the driver discards the upload."""
+
+
+class _StreamUpload(Upload):
+    """Parts go to ``upload_object_via_stream`` on a worker thread through a one-slot queue.
+
+    A file smaller than one part is one ``upload_object`` request (from a temporary
+    file) carrying ``If-None-Match: *`` when create-only. Aborting raises inside the
+    driver's iterator: S3 aborts the multipart upload, Azure never commits the block
+    list, so nothing appears under the name.
+    """
+
+    def __init__(self, storage: LibCloudStorage, key: str, create_only: bool, content_type: str | None):
+        self.storage, self.key, self.create_only = storage, key, create_only
+        self.extra = {"content_type": content_type} if content_type else {}
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=1)
+        self.thread: threading.Thread | None = None
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+    def _headers(self) -> dict[str, str]:
+        """Create-only saves ask the service itself (S3 PutObject, Azure Put Blob / Put Block List)."""
+        conditional = self.create_only and self.storage._provider().family in ("s3", "azure")
+        return {"If-None-Match": "*"} if conditional else {}
+
+    def _chunks(self) -> Iterator[bytes]:
+        while True:
+            item = self.queue.get()
+            if item is _END:
+                return
+            if isinstance(item, _Aborted):
+                raise item
+            yield item
+
+    def _run(self) -> None:
+        pool = self.storage._upload_drivers
+        try:
+            # Not the caller's driver: the caller's thread may use it meanwhile.
+            driver = pool.pop() if pool else self.storage._new_driver()
+            driver.upload_object_via_stream(self._chunks(), self.storage._container(driver), self.key,
+                                            extra=self.extra, headers=self._headers())
+            pool.append(driver)
+        except BaseException as exc:  # handed to the caller's thread
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def _put(self, item: Any) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name=f"libcloud-upload {self.key}", daemon=True)
+            self.thread.start()
+        while True:
+            if self.done.is_set():
+                raise self.error or RuntimeError("the libcloud upload ended before all parts were sent")
+            try:
+                self.queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def write_part(self, data: bytes) -> None:
+        self._put(data)
+
+    def _check_first(self, streamed: bool) -> None:
+        """Where the service cannot refuse for us, look for the name before committing (racy)."""
+        family = self.storage._provider().family
+        if self.create_only and (family == "other" or streamed and family == "s3"):
+            if self.storage._key_exists(self.key):
+                raise FileExistsError(f"{self.key!r} already exists")
+
+    def commit(self, tail: bytes) -> None:
+        try:
+            if self.thread is None and tail:
+                self._check_first(streamed=False)
+                self._upload_small(tail)
+                return
+            # Streamed (also empty files: requests would send an empty file body chunked).
+            self._check_first(streamed=True)
+            if tail:
+                self._put(tail)
+            self._put(_END)
+            assert self.thread is not None
+            self.thread.join()
+            if self.error is not None:
+                raise self.error
+        except FileExistsError:
+            raise
+        except Exception as exc:
+            if self.create_only and PRECONDITION.search(str(exc)):
+                raise FileExistsError(f"{self.key!r} already exists") from exc
+            raise
+
+    def _upload_small(self, data: bytes) -> None:
+        """One request (S3 PutObject, Azure Put Blob) from a temporary file."""
+        storage = self.storage
+        with tempfile.NamedTemporaryFile(prefix="storages-libcloud-") as tmp:
+            tmp.write(data)
+            tmp.flush()
+            storage.driver.upload_object(file_path=tmp.name, container=storage._container(),
+                                         object_name=self.key, extra=self.extra, verify_hash=False,
+                                         headers=self._headers())
+
+    def abort(self) -> None:
+        if self.thread is None or self.done.is_set():
+            return
+        try:
+            self._put(_Aborted("upload aborted"))
+        except BaseException:  # the worker already failed: nothing was committed
+            pass
+        self.thread.join()
+
+
+class _LocalUpload(Upload):
+    """The local driver: stage the bytes in ``<container>/.lock/`` (which libcloud never lists),
+    then rename into place, or hard-link for create-only (atomic, fails if the name exists)."""
+
+    def __init__(self, storage: LibCloudStorage, key: str, create_only: bool) -> None:
+        driver = storage.driver
+        container_dir = driver.get_container_cdn_url(storage._container(driver), check=True)
+        self.final = driver.get_object_cdn_url(storage._object(key, driver))
+        self.create_only = create_only
+        staging = os.path.join(container_dir, LOCAL_STAGING)
+        os.makedirs(staging, exist_ok=True)
+        fd, self.temp = tempfile.mkstemp(dir=staging, prefix="storages-", suffix=".part")
+        self.file = os.fdopen(fd, "wb")
+
+    def write_part(self, data: bytes) -> None:
+        self.file.write(data)
+
+    def commit(self, tail: bytes) -> None:
+        try:
+            self.file.write(tail)
+            self.file.close()
+            os.chmod(self.temp, 0o664)  # what the local driver gives its files
+            for attempt in range(5):
+                os.makedirs(os.path.dirname(self.final), exist_ok=True)
+                try:
+                    if self.create_only:
+                        os.link(self.temp, self.final)
+                    else:
+                        os.replace(self.temp, self.final)
+                    break
+                except FileNotFoundError:  # a delete pruned the emptied directory meanwhile
+                    if attempt == 4:
+                        raise
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        self.file.close()
+        try:
+            os.unlink(self.temp)
+        except FileNotFoundError:
+            pass
