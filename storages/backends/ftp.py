@@ -149,15 +149,9 @@ def _parse_time(value: str) -> datetime | None:
     return stamp
 
 
-class _FTP(ftplib.FTP):
-    last_used = 0.0
-
-
 class _FTPS(ftplib.FTP_TLS):
     """FTP_TLS that resumes the control channel's TLS session on data channels
     (servers such as vsftpd and FileZilla require it)."""
-
-    last_used = 0.0
 
     def ntransfercmd(self, cmd: str, rest: Any = None) -> tuple[socket.socket, int | None]:
         conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
@@ -172,7 +166,7 @@ class _Pool:
 
     def __init__(self, connect: Callable[[], ftplib.FTP]) -> None:
         self.connect = connect
-        self._idle: list[ftplib.FTP] = []
+        self._idle: list[tuple[ftplib.FTP, float]] = []  # (connection, when it was last used)
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
@@ -181,10 +175,10 @@ class _Pool:
             with self._lock:
                 if self._pid != os.getpid():  # forked: the parent's sockets are not ours
                     self._idle, self._pid = [], os.getpid()
-                conn = self._idle.pop() if self._idle else None
+                conn, used = self._idle.pop() if self._idle else (None, 0.0)
             if conn is None:
                 return self.connect()
-            if time.monotonic() - conn.last_used < CHECK_AFTER:  # type: ignore[attr-defined]
+            if time.monotonic() - used < CHECK_AFTER:
                 return conn
             try:
                 conn.voidcmd("NOOP")
@@ -192,35 +186,33 @@ class _Pool:
             except (OSError, EOFError, ftplib.Error):
                 _close(conn)
 
-    def put(self, conn: ftplib.FTP) -> None:
-        conn.last_used = time.monotonic()  # type: ignore[attr-defined]
-        with self._lock:
-            if len(self._idle) < MAX_IDLE and self._pid == os.getpid():
-                self._idle.append(conn)
-                return
-        _quit(conn)
-
     def release(self, conn: ftplib.FTP, reusable: bool = True) -> None:
-        self.put(conn) if reusable else _close(conn)
-
-    def clear(self) -> None:
-        """Drop every idle connection without a word (the server went away)."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
+        if reusable:
+            with self._lock:
+                if len(self._idle) < MAX_IDLE and self._pid == os.getpid():
+                    self._idle.append((conn, time.monotonic()))
+                    return
+            _quit(conn)
+        else:
             _close(conn)
 
-    def close(self) -> None:
+    def clear(self, *, log_out: bool = False) -> None:
+        """Drop every idle connection: ``log_out`` politely, else without a word
+        (when the server went away)."""
         with self._lock:
             idle, self._idle = self._idle, []
             same_process = self._pid == os.getpid()
-        for conn in idle:
-            if same_process:
+        for conn, _ in idle:
+            if log_out and same_process:
                 _quit(conn)
+            else:
+                _close(conn)
 
 
 def _quit(conn: ftplib.FTP) -> None:
     try:
+        if conn.sock is not None:
+            conn.sock.settimeout(2)  # never hang on a server that stopped answering
         conn.quit()
     except (OSError, EOFError, ftplib.Error):
         pass
@@ -400,10 +392,10 @@ class FTPStorage(BaseStorage):
         self._mlsd = self._mlst = True
         old = getattr(self, "_pool", None)
         if old is not None:
-            old.close()
+            old.clear(log_out=True)
         self._pool = _Pool(_connector(self._server, self.password, self.timeout, self.encoding,
                                       self.ca_file, self.tls_verify))
-        weakref.finalize(self, self._pool.close)
+        weakref.finalize(self, self._pool.clear, log_out=True)
 
     @property
     def _server(self) -> Server:
@@ -423,9 +415,8 @@ class FTPStorage(BaseStorage):
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
-        for keyword in ("location",):
-            if isinstance(state["kwargs"].get(keyword), str):
-                state["kwargs"][keyword] = strip_password(state["kwargs"][keyword])
+        if isinstance(state["kwargs"].get("location"), str):
+            state["kwargs"]["location"] = strip_password(state["kwargs"]["location"])
         return state
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
@@ -437,7 +428,7 @@ class FTPStorage(BaseStorage):
 
     def close(self) -> None:
         """Log out of every idle connection (open files keep theirs until closed)."""
-        self._pool.close()
+        self._pool.clear(log_out=True)
 
     # -- connection use ------------------------------------------------------------
     def _run(self, fn: Callable[[ftplib.FTP], T], *, hold: bool = False) -> Any:
@@ -470,7 +461,7 @@ class FTPStorage(BaseStorage):
                     raise self._missing(exc, key)
                 self._mlst = False
             else:
-                facts = _facts(reply)
+                facts = _mlst_facts(reply)
                 modified = _parse_time(facts.get("modify", ""))
                 if facts.get("type", "file").lower() in ("dir", "cdir", "pdir"):
                     return ObjectInfo(modified=modified)  # exists, but has no size
@@ -538,10 +529,11 @@ class FTPStorage(BaseStorage):
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         def begin(ftp: ftplib.FTP) -> tuple[socket.socket | None, ObjectInfo]:
-            info = self._stat_on(ftp, key)
-            if info.size is None:
+            # The first open learns the size; a reopen at an offset (a seek) reuses it.
+            info = self._stat_on(ftp, key) if not start else ObjectInfo()
+            if not start and info.size is None:
                 raise IsADirectoryError(f"{key} is a directory")
-            if start >= info.size:
+            if info.size is not None and start >= info.size:
                 return None, info
             try:
                 return ftp.transfercmd(f"RETR {key}", rest=start or None), info
@@ -627,13 +619,15 @@ def _is_denied(exc: BaseException) -> bool:
     return any(word in text for word in ("privilege", "permission", "denied", "not allowed"))
 
 
-def _facts(reply: str) -> dict[str, str]:
+def _facts(text: str) -> dict[str, str]:
+    """``type=file;size=3;modify=20240101120000;`` as a dict with lower-case keys."""
+    return {k.lower(): v for k, _, v in (f.partition("=") for f in text.split(";") if f)}
+
+
+def _mlst_facts(reply: str) -> dict[str, str]:
     """The facts of an MLST reply (``250-...`` / `` type=file;size=3; /path`` / ``250 End``)."""
-    for line in reply.splitlines():
-        if line.startswith(" "):
-            facts_text = line[1:].partition(" ")[0]
-            return {k.lower(): v for k, _, v in (f.partition("=") for f in facts_text.split(";") if f)}
-    return {}
+    lines = [line[1:] for line in reply.splitlines() if line.startswith(" ")]
+    return _facts(lines[0].partition(" ")[0]) if lines else {}
 
 
 def _listing(ftp: ftplib.FTP, command: str) -> list[str]:
@@ -654,8 +648,7 @@ def _listing(ftp: ftplib.FTP, command: str) -> list[str]:
 def _parse_mlsd_line(line: str) -> tuple[str, bool] | None:
     """(name, is_dir) from ``type=file;size=3;modify=...; name``; None for . and .."""
     facts_text, _, name = line.partition(" ")
-    facts = {k.lower(): v.lower() for k, _, v in (f.partition("=") for f in facts_text.split(";") if f)}
-    kind = facts.get("type", "file")
+    kind = _facts(facts_text).get("type", "file").lower()
     if not name or kind in ("cdir", "pdir"):
         return None
     return name, kind == "dir"
@@ -679,16 +672,27 @@ def _connector(server: Server, password: str | None, timeout: float, encoding: s
                ca_file: str | None, verify: bool) -> Callable[[], ftplib.FTP]:
     """A function that opens a logged-in connection (holds no reference to the storage)."""
 
-    def connect() -> ftplib.FTP:
-        ftp: ftplib.FTP
-        if server.tls:
-            context = ssl.create_default_context(cafile=ca_file)
+    contexts: list[ssl.SSLContext] = []  # one for every connection: loading CA bundles is slow
+
+    def tls_context() -> ssl.SSLContext:
+        if not contexts:
+            try:
+                context = ssl.create_default_context(cafile=ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise ImproperlyConfigured(f"FTP_STORAGE_CA_FILE (the 'ca_file' option) {ca_file!r} "
+                                           f"could not be loaded: {exc}") from exc
             if not verify:
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE
-            ftp = _FTPS(context=context, timeout=timeout, encoding=encoding)
+            contexts.append(context)
+        return contexts[0]
+
+    def connect() -> ftplib.FTP:
+        ftp: ftplib.FTP
+        if server.tls:
+            ftp = _FTPS(context=tls_context(), timeout=timeout, encoding=encoding)
         else:
-            ftp = _FTP(timeout=timeout, encoding=encoding)
+            ftp = ftplib.FTP(timeout=timeout, encoding=encoding)
         try:
             ftp.connect(server.host, server.port)
             try:
