@@ -18,7 +18,15 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import (  # noqa: E402
-    MB, CountingProxy, GeneratedStream, drain, peak_rss_growth, print_rows, serve, throughput_mb_s, timed,
+    MB,
+    CountingProxy,
+    GeneratedStream,
+    drain,
+    peak_rss_growth,
+    print_rows,
+    serve,
+    throughput_mb_s,
+    timed,
 )
 
 PART = 4 * MB  # the backend's part size, used for the raw SDK upload loop too

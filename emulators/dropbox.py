@@ -59,7 +59,8 @@ class DropboxEmulator(Emulator):
                     ) from exc
                 cert, key, self.ca_bundle = str(certs.cert), str(certs.key), str(certs.bundle)
             self.store = Store(self._workdir / "data", access_tokens={ACCESS_TOKEN}, app_key=APP_KEY,
-                               app_secret=APP_SECRET, refresh_tokens={REFRESH_TOKEN}, page_size=self.page_size)
+                               app_secret=APP_SECRET, refresh_tokens={REFRESH_TOKEN},
+                               page_size=self.page_size)
             self._server = FakeDropboxServer(self.store, cert, key)
         except BaseException:
             self.stop()
@@ -92,6 +93,10 @@ class DropboxEmulator(Emulator):
                 conn.close()
         except OSError:
             return False
+
+    def describe(self) -> str:
+        tls = f", HTTPS for the plain SDK at {self.https_endpoint}" if self.https_port else ""
+        return f"{self.name} fake at {self.endpoint}{tls}"
 
     @property
     def https_endpoint(self) -> str:

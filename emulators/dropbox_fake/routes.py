@@ -11,9 +11,18 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable
 
-from .store import MAX_REQUEST_BYTES, Entry, Session, Store, receive
+from .entry import Entry
+from .sessions import Session, receive
+from .store import MAX_REQUEST_BYTES, Store
 from .wire import (
-    ApiFailure, BadRequest, ContentHasher, LookupFailure, WriteFailure, parse_timestamp, union, void_tag,
+    ApiFailure,
+    BadRequest,
+    ContentHasher,
+    LookupFailure,
+    WriteFailure,
+    parse_timestamp,
+    union,
+    void_tag,
 )
 
 
@@ -114,7 +123,8 @@ def get_temporary_link(store: Store, arg: dict[str, Any], body: Body) -> dict[st
 
 def create_folder_v2(store: Store, arg: dict[str, Any], body: Body) -> dict[str, Any]:
     try:
-        return {"metadata": store.create_folder(field(arg, "path", str), field(arg, "autorename", bool, False))}
+        metadata = store.create_folder(field(arg, "path", str), field(arg, "autorename", bool, False))
+        return {"metadata": metadata}
     except ApiFailure as exc:
         raise exc.wrap("path") from None
 

@@ -20,7 +20,6 @@ import logging
 import mimetypes
 import re
 import secrets
-import socket
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,7 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
         while body.read(COPY_CHUNK):
             pass
 
-    def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def _send(self, status: int, payload: bytes, content_type: str,
+              headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
@@ -128,7 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._route(path[3:], body)
             else:
                 self._text(404, f"Unknown API function: {path!r}")
-        except (ConnectionError, socket.timeout) as exc:
+        except (TimeoutError, ConnectionError) as exc:
             logger.debug("client went away: %s", exc)
             self.close_connection = True
             return
@@ -164,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._text(400, f'Error in call to API function "{name}": {exc}')
         except ApiFailure as exc:
             return self._json(exc.status, exc.body())
-        except (ConnectionError, socket.timeout):
+        except (TimeoutError, ConnectionError):
             raise
         except Exception:
             logger.exception("the Dropbox fake failed on %s", name)
@@ -205,7 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
     # -- downloads and links ------------------------------------------------------------
     def _download(self, result: Download) -> None:
         header = json.dumps(result.entry.metadata(tagged=False))  # ASCII: \u-escaped, as Dropbox does
-        self._serve_file(result.file, result.entry.size, "application/octet-stream", {"Dropbox-API-Result": header})
+        self._serve_file(result.file, result.entry.size, "application/octet-stream",
+                         {"Dropbox-API-Result": header})
 
     def _link_url(self, token: str, name: str) -> str:
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
@@ -253,14 +254,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- oauth ------------------------------------------------------------------------------
     def _oauth(self, body: Body) -> None:
-        form = {k: v[0] for k, v in parse_qs(b"".join(iter(lambda: body.read(COPY_CHUNK), b"")).decode()).items()}
+        raw = b"".join(iter(lambda: body.read(COPY_CHUNK), b"")).decode()
+        form = {k: v[0] for k, v in parse_qs(raw).items()}
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         basic = self.headers.get("Authorization", "")
         if basic.startswith("Basic "):
             client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
         try:
             if form.get("grant_type") != "refresh_token":
-                raise OAuthFailure("unsupported_grant_type", f"unsupported grant_type {form.get('grant_type')!r}")
+                grant = form.get("grant_type")
+                raise OAuthFailure("unsupported_grant_type", f"unsupported grant_type {grant!r}")
             if not form.get("refresh_token"):
                 raise OAuthFailure("invalid_request", "No refresh_token given")
             result = self.server.store.refresh(form["refresh_token"], client_id or "", client_secret)
@@ -307,8 +310,11 @@ class FakeDropboxServer:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
         self._servers = [_Server(store, None)] + ([_Server(store, context)] if context else [])
-        self._threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1},
-                                          name=f"dropbox-fake-{s.scheme}", daemon=True) for s in self._servers]
+        self._threads = [
+            threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1},
+                             name=f"dropbox-fake-{s.scheme}", daemon=True)
+            for s in self._servers
+        ]
         for thread in self._threads:
             thread.start()
 

@@ -8,97 +8,28 @@ without autorename) is race-free.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import secrets
 import shutil
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
-from .wire import (
-    ApiFailure, BadRequest, ContentHasher, LookupFailure, WriteFailure, conflict, lookup_error, timestamp, union,
-)
+from .entry import Entry, Link, parent_of
+from .listing import Listing, Snapshot
+from .sessions import Session, Sessions
+from .wire import ApiFailure, BadRequest, LookupFailure, WriteFailure, conflict, lookup_error, union
 
 #: Names Dropbox refuses to store (its "ignored files").
 DISALLOWED_NAMES = {"desktop.ini", "thumbs.db", ".ds_store", "icon\r", ".dropbox", ".dropbox.attr"}
 #: Dropbox accepts at most 150 MiB per upload request.
 MAX_REQUEST_BYTES = 150 * 1024 * 1024
-MAX_SNAPSHOTS = 1000
 
 
-@dataclass
-class Entry:
-    kind: str  # "file" or "folder"
-    path_display: str
-    id: str
-    rev: str = ""
-    size: int = 0
-    blob: str = ""
-    content_hash: str = ""
-    server_modified: datetime | None = None
-    client_modified: datetime | None = None
-
-    @property
-    def path_lower(self) -> str:
-        return self.path_display.lower()
-
-    @property
-    def name(self) -> str:
-        return self.path_display.rsplit("/", 1)[-1]
-
-    def metadata(self, tagged: bool = True) -> dict[str, Any]:
-        """FileMetadata / FolderMetadata JSON (``.tag`` only where the type is polymorphic)."""
-        data: dict[str, Any] = {".tag": self.kind} if tagged else {}
-        data.update(name=self.name, path_lower=self.path_lower, path_display=self.path_display, id=self.id)
-        if self.kind == "file":
-            assert self.server_modified and self.client_modified
-            data.update(
-                client_modified=timestamp(self.client_modified), server_modified=timestamp(self.server_modified),
-                rev=self.rev, size=self.size, is_downloadable=True, content_hash=self.content_hash,
-            )
-        return data
-
-
-@dataclass
-class Session:
-    id: str
-    path: Path
-    created: float
-    offset: int = 0
-    closed: bool = False
-    finished: bool = False
-    hasher: ContentHasher = field(default_factory=ContentHasher)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-@dataclass
-class Snapshot:
-    """The entries of one list_folder call (or of one batch of changes), paged by cursors."""
-
-    path_lower: str
-    recursive: bool
-    seq: int
-    entries: list[dict[str, Any]]
-
-
-@dataclass
-class Link:
-    path_lower: str
-    rev: str
-    expires: float
-
-
-def parent_of(lower: str) -> str:
-    return lower.rsplit("/", 1)[0]
-
-
-class Store:
+class Store(Listing, Sessions):
     """Files, folders, sessions, cursors, links and tokens of one fake Dropbox account."""
 
     def __init__(self, root: Path, *, access_tokens: set[str], app_key: str, app_secret: str,
@@ -220,85 +151,12 @@ class Store:
         self._log(entry.path_display)
         return entry
 
-    # -- metadata, listing -------------------------------------------------------------
+    # -- metadata ------------------------------------------------------------------------
     def get_metadata(self, path: str) -> dict[str, Any]:
         with self._lock:
             if self._path(path) == "":
                 raise BadRequest("request body: path: The root folder is unsupported.")
             return self._entry(path).metadata()
-
-    def list_folder(self, path: str, recursive: bool, limit: int | None) -> dict[str, Any]:
-        if path == "/":
-            raise BadRequest('request body: path: Specify the root folder as an empty string rather than as "/".')
-        with self._lock:
-            display = self._path(path)
-            lower = display.lower()
-            if lower:
-                entry = self._entry(display)
-                if entry.kind != "folder":
-                    raise lookup_error("not_folder")
-            found: list[dict[str, Any]] = []
-            if recursive and lower:
-                found.append(self.entries[lower].metadata())
-            self._collect(lower, recursive, found)
-            return self._page(self._snapshot(Snapshot(lower, recursive, self.seq, found)), 0, limit)
-
-    def _collect(self, lower: str, recursive: bool, found: list[dict[str, Any]]) -> None:
-        for child in sorted(self.children.get(lower, ())):
-            found.append(self.entries[child].metadata())
-            if recursive and self.entries[child].kind == "folder":
-                self._collect(child, True, found)
-
-    def _snapshot(self, snapshot: Snapshot) -> str:
-        sid = secrets.token_hex(8)
-        self.snapshots[sid] = snapshot
-        while len(self.snapshots) > MAX_SNAPSHOTS:
-            self.snapshots.popitem(last=False)
-        return sid
-
-    def _page(self, sid: str, offset: int, limit: int | None) -> dict[str, Any]:
-        snapshot = self.snapshots[sid]
-        size = min(limit or self.page_size, self.page_size)
-        entries = snapshot.entries[offset:offset + size]
-        end = offset + len(entries)
-        raw = json.dumps([sid, end, limit]).encode()
-        cursor = "AAF" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
-        return {"entries": entries, "cursor": cursor, "has_more": end < len(snapshot.entries)}
-
-    def list_folder_continue(self, cursor: str) -> dict[str, Any]:
-        try:
-            raw = cursor[3:] + "=" * (-len(cursor[3:]) % 4)
-            sid, offset, limit = json.loads(base64.urlsafe_b64decode(raw))
-        except ValueError:
-            raise BadRequest('Invalid "cursor" parameter') from None
-        with self._lock:
-            snapshot = self.snapshots.get(sid)
-            if snapshot is None:
-                raise ApiFailure(*union("reset"))
-            if offset < len(snapshot.entries):
-                return self._page(sid, offset, limit)
-            return self._page(self._snapshot(self._changes_since(snapshot)), 0, limit)
-
-    def _changes_since(self, snapshot: Snapshot) -> Snapshot:
-        """Entries changed under the snapshot's folder after it was taken (deleted ones tagged so)."""
-        latest: dict[str, str] = {}
-        base = snapshot.path_lower
-        for seq, lower, display in self.changes:
-            if seq <= snapshot.seq:
-                continue
-            inside = lower.startswith(base + "/") and (snapshot.recursive or parent_of(lower) == base)
-            if inside or (snapshot.recursive and lower == base and base):
-                latest.pop(lower, None)
-                latest[lower] = display
-        found = []
-        for lower, display in latest.items():
-            entry = self.entries.get(lower)
-            if entry is not None:
-                found.append(entry.metadata())
-            else:
-                found.append({".tag": "deleted", "name": display.rsplit("/", 1)[-1],
-                              "path_lower": lower, "path_display": display})
-        return Snapshot(base, snapshot.recursive, self.seq, found)
 
     # -- delete, folders, links ----------------------------------------------------------
     def delete(self, path: str) -> dict[str, Any]:
@@ -400,7 +258,8 @@ class Store:
                 kind = "file"
             elif existing is None and mode == "update" and strict_conflict:
                 kind = "file"
-            if kind == "file" and existing is not None and not strict_conflict and existing.content_hash == chash:
+            identical = existing is not None and existing.content_hash == chash
+            if kind == "file" and identical and not strict_conflict:
                 return existing.metadata(tagged=False)  # identical content is not a conflict
             if kind is not None:
                 if not autorename:
@@ -415,50 +274,15 @@ class Store:
                 if existing.blob:
                     self.blob_path(existing).unlink(missing_ok=True)
                 display = existing.path_display
-            entry = Entry("file", display, existing.id if existing else self._new_id(), self._next_rev(), size,
-                          blob, chash, now, client_modified or now)
+            file_id = existing.id if existing else self._new_id()
+            entry = Entry("file", display, file_id, self._next_rev(), size, blob, chash, now,
+                          client_modified or now)
             self._add(entry)
             return entry.metadata(tagged=False)
 
     def incoming(self) -> Path:
         """A fresh file name for a single upload being received."""
         return self.root / "incoming" / secrets.token_hex(16)
-
-    # -- upload sessions ------------------------------------------------------------------------
-    def start_session(self) -> Session:
-        now = time.time()
-        with self._lock:
-            for stale in [s for s in self.sessions.values() if now - s.created > self.session_lifetime]:
-                self.sessions.pop(stale.id, None)
-                stale.path.unlink(missing_ok=True)
-            sid = "pid_upload_session:" + secrets.token_urlsafe(24)
-            session = Session(sid, self.root / "sessions" / secrets.token_hex(16), now)
-            session.path.touch()
-            self.sessions[sid] = session
-            return session
-
-    def get_session(self, session_id: str) -> Session:
-        with self._lock:
-            session = self.sessions.get(session_id)
-        if session is None:
-            raise ApiFailure(*union("not_found"))
-        return session
-
-    @staticmethod
-    def check_session(session: Session, offset: int, *, has_data: bool) -> None:
-        """Raise the UploadSessionLookupError an append/finish at ``offset`` gets (hold session.lock)."""
-        if session.finished:
-            raise ApiFailure(*union("not_found"))
-        if session.closed and has_data:
-            raise ApiFailure(*union("closed"))
-        if offset != session.offset:
-            raise ApiFailure({".tag": "incorrect_offset", "correct_offset": session.offset}, ["incorrect_offset"])
-
-    def end_session(self, session: Session) -> None:
-        with self._lock:
-            session.finished = True
-            self.sessions.pop(session.id, None)
-        session.path.unlink(missing_ok=True)
 
 
 class OAuthFailure(Exception):
@@ -467,18 +291,3 @@ class OAuthFailure(Exception):
     def __init__(self, error: str, description: str) -> None:
         super().__init__(f"{error}: {description}")
         self.error, self.description = error, description
-
-
-def receive(read: Callable[[int], bytes], out: BinaryIO, overall: ContentHasher | None = None) -> tuple[int, str]:
-    """Copy a request body into ``out``; returns (bytes received, content hash of this body)."""
-    chunk_hash = ContentHasher()
-    count = 0
-    while True:
-        data = read(1 << 20)
-        if not data:
-            return count, chunk_hash.hexdigest()
-        out.write(data)
-        chunk_hash.update(data)
-        if overall is not None:
-            overall.update(data)
-        count += len(data)

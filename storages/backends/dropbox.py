@@ -16,9 +16,22 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
-from storages.core import BaseStorage, ObjectInfo, Option, ServiceUnavailable, Upload, require, to_bool, translated
+from storages.core import (
+    BaseStorage,
+    ObjectInfo,
+    Option,
+    ServiceUnavailable,
+    Upload,
+    require,
+    to_bool,
+    translated,
+)
 
 DEFAULT_API_HOST = "api.dropboxapi.com"
+#: Tags of Dropbox route errors that mean "no space" and "not allowed".
+NO_SPACE = {"insufficient_space", "team_folder_insufficient_space", "member_folder_insufficient_space"}
+DENIED = {"no_write_permission", "team_folder", "access_restricted", "restricted_content", "locked",
+          "not_allowed", "email_not_verified"}
 CREDENTIAL_SETTINGS = ("DROPBOX_OAUTH2_TOKEN, or DROPBOX_APP_KEY + DROPBOX_APP_SECRET + "
                        "DROPBOX_OAUTH2_REFRESH_TOKEN")
 
@@ -42,7 +55,8 @@ def endpoint_session(endpoint: str, pool_maxsize: int = 8) -> Any:
     class EndpointAdapter(HTTPAdapter):
         def send(self, request: Any, **kwargs: Any) -> Any:
             url = urlsplit(request.url)
-            request.url = urlunsplit((target.scheme, target.netloc, prefix + url.path, url.query, url.fragment))
+            parts = (target.scheme, target.netloc, prefix + url.path, url.query, url.fragment)
+            request.url = urlunsplit(parts)
             kwargs["proxies"] = proxies
             return super().send(request, **kwargs)
 
@@ -127,7 +141,8 @@ class _SessionUpload(Upload):
 
         # strict_conflict: identical content under the name is a conflict too (create-only).
         if self._cursor is None:
-            self._client.files_upload(tail, self._path, mode=self._mode, autorename=False, strict_conflict=True)
+            self._client.files_upload(tail, self._path, mode=self._mode, autorename=False,
+                                      strict_conflict=True)
         else:
             commit = CommitInfo(self._path, mode=self._mode, autorename=False, strict_conflict=True)
             self._client.files_upload_session_finish(tail, self._cursor, commit)
@@ -143,7 +158,7 @@ class DropboxStorage(BaseStorage):
 
     options = (
         Option("oauth2_access_token", ("DROPBOX_OAUTH2_TOKEN",), secret=True),
-        Option("root_path", ("DROPBOX_ROOT_PATH",), default="/", convert=_root_path),
+        Option("root_path", ("DROPBOX_ROOT_PATH",), default="/", convert=_root_path, aliases=("location",)),
         Option("app_key", ("DROPBOX_APP_KEY",)),
         Option("app_secret", ("DROPBOX_APP_SECRET",), secret=True),
         Option("oauth2_refresh_token", ("DROPBOX_OAUTH2_REFRESH_TOKEN",), secret=True),
@@ -299,7 +314,8 @@ class DropboxStorage(BaseStorage):
         if isinstance(exc, dbx.AuthError):
             tag = getattr(exc.error, "_tag", "other")
             if tag in ("invalid_access_token", "expired_access_token"):
-                return ImproperlyConfigured(f"{where} rejected the credentials ({tag}): check {CREDENTIAL_SETTINGS}.")
+                return ImproperlyConfigured(
+                    f"{where} rejected the credentials ({tag}): check {CREDENTIAL_SETTINGS}.")
             if tag == "missing_scope":
                 scope = exc.error.get_missing_scope().required_scope
                 return PermissionError(f"{where}: the token lacks the {scope!r} scope needed for {name!r}")
@@ -331,10 +347,9 @@ class DropboxStorage(BaseStorage):
             return FileExistsError(errno.EEXIST, f"{where}: the name is taken ({summary})", name)
         if tagset & {"malformed_path", "disallowed_name"}:
             return SuspiciousFileOperation(f"{where} refuses the name {name!r} ({summary})")
-        if tagset & {"insufficient_space", "team_folder_insufficient_space", "member_folder_insufficient_space"}:
+        if tagset & NO_SPACE:
             return OSError(errno.ENOSPC, f"{where}: no space left ({summary})", name)
-        if tagset & {"no_write_permission", "team_folder", "access_restricted", "restricted_content", "locked",
-                     "not_allowed", "email_not_verified"}:
+        if tagset & DENIED:
             return PermissionError(errno.EACCES, f"{where}: permission denied ({summary})", name)
         if tagset & {"too_many_write_operations", "content_hash_mismatch"}:
             return ServiceUnavailable(f"{where}: {summary} for {name!r}; try again")

@@ -34,7 +34,8 @@ def _listening(port):
 def test_lifecycle(own_emulator):
     emulator = own_emulator
     assert emulator.started and emulator.health()
-    assert emulator.port != emulator.https_port and _listening(emulator.port) and _listening(emulator.https_port)
+    assert emulator.port != emulator.https_port
+    assert _listening(emulator.port) and _listening(emulator.https_port)
     workdir = emulator._workdir
     assert workdir.is_dir()
     emulator.start()  # idempotent
@@ -77,8 +78,8 @@ def test_options_and_namespaces(dropbox_emulator):
 def test_env_is_exactly_the_sdk_host_variables_and_a_ca_bundle(dropbox_emulator):
     env = dropbox_emulator.env()
     host = f"127.0.0.1:{dropbox_emulator.https_port}"
-    assert env == {"DROPBOX_API_HOST": host, "DROPBOX_API_CONTENT_HOST": host, "DROPBOX_API_NOTIFY_HOST": host,
-                   "REQUESTS_CA_BUNDLE": env["REQUESTS_CA_BUNDLE"]}
+    assert env == {"DROPBOX_API_HOST": host, "DROPBOX_API_CONTENT_HOST": host,
+                   "DROPBOX_API_NOTIFY_HOST": host, "REQUESTS_CA_BUNDLE": env["REQUESTS_CA_BUNDLE"]}
     bundle = Path(env["REQUESTS_CA_BUNDLE"]).read_text()
     import certifi
 

@@ -91,7 +91,8 @@ def test_add_mode_conflicts_and_autorename(raw, base):
 def test_overwrite_and_update_modes(raw, base):
     path = f"{base}/doc.txt"
     first = raw.files_upload(b"one", path)
-    second = raw.files_upload(b"two", path.upper().replace(base.upper(), base), mode=files.WriteMode.overwrite)
+    shouted = path.upper().replace(base.upper(), base)
+    second = raw.files_upload(b"two", shouted, mode=files.WriteMode.overwrite)
     assert second.id == first.id and second.rev != first.rev and second.path_display == path
     with pytest.raises(ApiError) as info:
         raw.files_upload(b"three", path, mode=files.WriteMode.update(first.rev))
@@ -174,8 +175,8 @@ def test_session_offsets_and_lookups(raw, base):
     with pytest.raises(ApiError) as info:
         raw.files_upload_session_append_v2(b"9", files.UploadSessionCursor(sid, 8))
     assert info.value.error.is_closed()
-    md = raw.files_upload_session_finish(b"", files.UploadSessionCursor(sid, 8), files.CommitInfo(f"{base}/s"))
-    assert md.size == 8
+    cursor = files.UploadSessionCursor(sid, 8)
+    assert raw.files_upload_session_finish(b"", cursor, files.CommitInfo(f"{base}/s")).size == 8
     with pytest.raises(ApiError) as info:  # a finished session is gone
         raw.files_upload_session_finish(b"", files.UploadSessionCursor(sid, 8), files.CommitInfo(f"{base}/t"))
     assert _summary_tags(info.value) == ["lookup_failed", "not_found"]
@@ -421,7 +422,8 @@ def test_wire_formats(dropbox_emulator, base):
 
 
 def test_malformed_calls_are_400_text(dropbox_emulator):
-    wrong_type = _post(dropbox_emulator, "files/get_metadata", '{"path": "/x"}', {"Content-Type": "text/plain"})
+    wrong_type = _post(dropbox_emulator, "files/get_metadata", '{"path": "/x"}',
+                       {"Content-Type": "text/plain"})
     assert wrong_type.status_code == 400 and "Content-Type" in wrong_type.text
     assert wrong_type.text.startswith('Error in call to API function "files/get_metadata"')
     no_field = _post(dropbox_emulator, "files/get_metadata", "{}", {"Content-Type": "application/json"})

@@ -41,7 +41,8 @@ def test_defaults():
     assert storage.endpoint() == "https://api.dropboxapi.com"
 
 
-@pytest.mark.parametrize("raw, expected", [("jail", "/jail"), ("/a/b/", "/a/b"), ("", "/"), ("\\win\\dir", "/win/dir")])
+@pytest.mark.parametrize("raw, expected", [
+    ("jail", "/jail"), ("/a/b/", "/a/b"), ("", "/"), ("\\win\\dir", "/win/dir")])
 def test_root_path_is_normalised(raw, expected):
     assert DropboxStorage(oauth2_access_token="t", root_path=raw).root_path == expected
 
@@ -53,7 +54,8 @@ def test_root_path_may_not_climb():
 
 def test_write_mode_drives_file_overwrite_unless_given():
     assert DropboxStorage(oauth2_access_token="t", write_mode="OVERWRITE").file_overwrite is True
-    assert DropboxStorage(oauth2_access_token="t", write_mode="overwrite", file_overwrite=False).file_overwrite is False
+    explicit = DropboxStorage(oauth2_access_token="t", write_mode="overwrite", file_overwrite=False)
+    assert explicit.file_overwrite is False
     assert DropboxStorage(oauth2_access_token="t", file_overwrite=True).file_overwrite is True
     with override_settings(DROPBOX_WRITE_MODE="add"):
         storage = DropboxStorage(oauth2_access_token="t")
@@ -71,6 +73,14 @@ def test_subclass_attributes():
 
     storage = Static(oauth2_access_token="t")
     assert storage.root == "/static" and storage.file_overwrite is True
+
+
+def test_location_is_the_old_name_of_root_path():
+    class Old(DropboxStorage):
+        location = "/old-style"  # early upstream versions read DROPBOX_ROOT_PATH into `location`
+
+    assert Old(oauth2_access_token="t").root_path == "/old-style"
+    assert DropboxStorage(oauth2_access_token="t", location="kw").root == "/kw"
 
 
 def test_token_as_first_positional_argument(dropbox_emulator):
