@@ -95,16 +95,20 @@ class S3Storage(BaseStorage):
         from botocore import UNSIGNED
         from botocore.config import Config
 
-        s3: dict[str, Any] = {}
+        # Only options that are set override AWS_S3_CLIENT_CONFIG: Config.merge()
+        # treats an explicit None as a value and would wipe the user's own.
+        base = Config(max_pool_connections=32)
+        if self.client_config is not None:
+            base = base.merge(self.client_config)
+        overrides: dict[str, Any] = {}
         if self._addressing_style():
-            s3["addressing_style"] = self._addressing_style()
-        config = Config(
-            s3=s3 or None,
-            signature_version=UNSIGNED if unsigned else self._signature_version(),
-            proxies=self.proxies,
-            max_pool_connections=32,
-        )
-        return self.client_config.merge(config) if self.client_config is not None else config
+            overrides["s3"] = {**(base.s3 or {}), "addressing_style": self._addressing_style()}
+        signature_version = UNSIGNED if unsigned else self._signature_version()
+        if signature_version is not None:
+            overrides["signature_version"] = signature_version
+        if self.proxies is not None:
+            overrides["proxies"] = self.proxies
+        return base.merge(Config(**overrides)) if overrides else base
 
     def _addressing_style(self) -> str | None:
         return self.addressing_style
