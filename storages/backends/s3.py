@@ -184,6 +184,10 @@ class S3Storage(BaseStorage):
         if isinstance(exc, (botocore.EndpointConnectionError, botocore.ConnectTimeoutError,
                             botocore.ReadTimeoutError, botocore.ConnectionClosedError)):
             return ConnectionError(f"S3 endpoint {self.endpoint()} is unreachable: {exc}")
+        if isinstance(exc, (botocore.ResponseStreamingError, botocore.IncompleteReadError)):
+            return ConnectionError(
+                f"S3 endpoint {self.endpoint()} broke off the transfer of {name!r} (bucket "
+                f"{self.bucket_name!r}): {exc}")
         return super().translate_error(exc, name)
 
     # -- hooks -----------------------------------------------------------------
