@@ -118,8 +118,14 @@ class S3Storage(BaseStorage):
 
     def _make_client(self, *, unsigned: bool = False) -> Any:
         boto3 = require("boto3", "s3")
-        session = boto3.session.Session(profile_name=self.session_profile) if self.session_profile \
-            else boto3.session.Session()
+        from botocore.exceptions import ProfileNotFound
+
+        try:
+            session = boto3.session.Session(profile_name=self.session_profile or None)
+        except ProfileNotFound as exc:
+            raise ImproperlyConfigured(
+                f"AWS_S3_SESSION_PROFILE {self.session_profile!r} is not in the AWS config files "
+                "(AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)") from exc
         credentials = {} if unsigned else {
             "aws_access_key_id": self.access_key,
             "aws_secret_access_key": self.secret_key,
