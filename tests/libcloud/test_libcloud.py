@@ -290,3 +290,12 @@ def test_emulator_lifecycle():
         base = emulator.base_path
     assert not emulator.health() and not os.path.exists(base)
     emulator.stop()  # idempotent
+
+
+def test_location_prefixes_every_key(libcloud_emulator):
+    options = libcloud_emulator.new_namespace()
+    rooted = LibCloudStorage(**options, location="/media/")
+    whole = LibCloudStorage(**options)
+    rooted.save("a/b.txt", ContentFile(b"b"))
+    assert whole.listdir("media/a") == ([], ["b.txt"]) and rooted.listdir("") == (["a"], [])
+    assert rooted.url("a/b.txt").endswith(os.path.join("media", "a", "b.txt"))
