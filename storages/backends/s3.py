@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured
@@ -256,6 +256,8 @@ class S3Storage(BaseStorage):
         expire = self.querystring_expire if expire is None else expire
         if self.custom_domain:
             url = f"{self.url_protocol}//{self.custom_domain.rstrip('/')}/{quote(key)}"
+            if parameters:  # as upstream: passed through in the query string
+                url += f"?{urlencode(parameters)}"
             if self.querystring_auth and self.cloudfront_key:
                 return self._cloudfront_sign(url, expire)
             return url
