@@ -16,7 +16,15 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import (  # noqa: E402
-    MB, CountingProxy, GeneratedStream, drain, peak_rss_growth, print_rows, serve, throughput_mb_s, timed,
+    MB,
+    CountingProxy,
+    GeneratedStream,
+    drain,
+    peak_rss_growth,
+    print_rows,
+    serve,
+    throughput_mb_s,
+    timed,
 )
 
 
@@ -81,7 +89,8 @@ def requests_per_operation(host: str, port: int) -> list[tuple[str, object]]:
             list(pool.map(put, range(2500)))
         with proxy.counting() as counter:
             dirs, files = on.listdir("list")
-        rows.append(("listdir of 2,500 keys", f"{len(counter.requests)}  (GET pages of 1,000, prefix 'list/')"))
+        rows.append(("listdir of 2,500 keys",
+                     f"{len(counter.requests)}  (GET pages of 1,000, prefix 'list/')"))
         assert len(files) == 2500
         with proxy.counting() as counter:
             on.listdir("other")
@@ -96,7 +105,8 @@ def big_file(make_storage, size: int, label: str, raw=True) -> list[tuple[str, o
     seconds = {}
 
     def save():
-        seconds["save"], _ = timed(lambda: storage.save("big.bin", File(GeneratedStream(size), name="big.bin")))
+        source = File(GeneratedStream(size), name="big.bin")
+        seconds["save"], _ = timed(lambda: storage.save("big.bin", source))
 
     def read():
         def go():

@@ -9,26 +9,24 @@ Writes stream through ``upload_object_via_stream`` from a worker thread fed part
 part (memory bounded by the part size); reads stream through
 ``download_object(_range)_as_stream``. Libcloud's local driver writes straight into
 the final file, so for it we write a temporary file and rename (or, create-only,
-hard-link) it into place.
+hard-link) it into place. The byte-moving parts live in ``_libcloud_transfer``.
 """
 
 from __future__ import annotations
 
 import os
-import queue
-import re
-import tempfile
-import threading
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Iterator
-from urllib.parse import quote, urlencode
+from typing import Any
+from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, require, to_bool
+
+from ._libcloud_transfer import ChunkStream, LocalUpload, StreamUpload, azure_sas_url
 
 PROVIDER_PATH = "libcloud.storage.types.Provider."
 #: The seed's per-region S3 constants, gone in libcloud 2+: Provider.S3 with a region.
@@ -42,9 +40,6 @@ SEED_CLOUDFILES_CONSTANTS = {"CLOUDFILES_US": "ord", "CLOUDFIULES_US": "ord",
                              "CLOUDFILES_UK": "lon", "CLOUDFIULES_UK": "lon"}
 #: Provider fields that are ours, not driver keyword arguments.
 OWN_FIELDS = {"type", "user", "key", "secret", "bucket", "container"}
-#: Where the local driver's uploads are staged: libcloud's local driver never lists ``.lock``.
-LOCAL_STAGING = ".lock"
-PRECONDITION = re.compile(r"\b(?:409|412)\b|PreconditionFailed|ConditionNotMet|BlobAlreadyExists")
 
 _NO_TIMES = "libcloud's {driver} reports only a last-modified time"
 UNSUPPORTED = {
@@ -222,7 +217,8 @@ class LibCloudStorage(BaseStorage):
         try:
             return p.driver_cls(p.key, p.secret, **p.kwargs)
         except Exception as exc:
-            raise ImproperlyConfigured(f"Unable to create libcloud driver type {p.label}: {_detail(exc)}") from exc
+            raise ImproperlyConfigured(
+                f"Unable to create libcloud driver type {p.label}: {_detail(exc)}") from exc
 
     @property
     def driver(self) -> Any:
@@ -290,7 +286,8 @@ class LibCloudStorage(BaseStorage):
                                    f"the provider's credentials ({type(exc).__name__})")
         text = str(exc)
         if "CA certificate" in text or "CERTIFICATE_VERIFY_FAILED" in text:
-            return ImproperlyConfigured(f"Unable to create libcloud driver type {p.label}: {_CA_HELP} ({text})")
+            return ImproperlyConfigured(
+                f"Unable to create libcloud driver type {p.label}: {_CA_HELP} ({text})")
         return super().translate_error(exc, name)
 
     # -- hooks -----------------------------------------------------------------
@@ -317,17 +314,17 @@ class LibCloudStorage(BaseStorage):
                                       accessed=_stamp(st.st_atime))
         obj = driver.get_object(self.bucket, key)
         if not start:
-            return _ChunkStream(driver.download_object_as_stream(obj)), _info(obj)
+            return ChunkStream(driver.download_object_as_stream(obj)), _info(obj)
         try:
             chunks = driver.download_object_range_as_stream(obj, start)
         except NotImplementedError:
-            return _ChunkStream(driver.download_object_as_stream(obj), skip=start), _info(obj)
-        return _ChunkStream(chunks), _info(obj)
+            return ChunkStream(driver.download_object_as_stream(obj), skip=start), _info(obj)
+        return ChunkStream(chunks), _info(obj)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         if self._provider().family == "local":
-            return _LocalUpload(self, key, create_only)
-        return _StreamUpload(self, key, create_only, content_type)
+            return LocalUpload(self, key, create_only)
+        return StreamUpload(self, key, create_only, content_type)
 
     def _delete(self, key: str) -> None:
         from libcloud.storage.types import ObjectDoesNotExistError
@@ -355,7 +352,7 @@ class LibCloudStorage(BaseStorage):
         hours = {"ex_expiry": expire / 3600} if expire is not None else {}
         try:
             if self._provider().family == "azure":
-                return _azure_sas_url(driver, self.bucket, key, **hours)
+                return azure_sas_url(driver, self.bucket, key, **hours)
             return driver.get_object_cdn_url(obj, **hours)
         except NotImplementedError:
             if self._provider().family == "s3":  # e.g. Google Storage: the public path-style URL
@@ -382,30 +379,6 @@ def _check_ca_certs(p: Provider) -> None:
     if path and not os.path.isfile(str(path)):
         raise ImproperlyConfigured(f"Unable to create libcloud driver type {p.label}: {_CA_HELP} "
                                    f"({path!r} is not a file)")
-
-
-def _azure_sas_url(driver: Any, container: str, key: str, ex_expiry: float | None = None) -> str:
-    """The read SAS URL libcloud's ``get_object_cdn_url`` makes, but signing the decoded blob
-    name as Azure requires (libcloud 3.9 signs the percent-encoded path, so Azure refuses its
-    URLs for names with spaces or non-ASCII characters)."""
-    import base64
-    import hashlib
-    import hmac
-    from datetime import timedelta
-
-    from libcloud.storage.drivers.azure_blobs import AZURE_STORAGE_CDN_URL_EXPIRY_HOURS as HOURS
-
-    now, fmt = datetime.now(timezone.utc), "%Y-%m-%dT%H:%M:%SZ"
-    params = {"st": (now - timedelta(minutes=5)).strftime(fmt),
-              "se": (now + timedelta(hours=ex_expiry or HOURS)).strftime(fmt), "sp": "r",
-              "spr": "https" if driver.secure else "http,https", "sv": driver.connectionCls.API_VERSION,
-              "sr": "b"}
-    to_sign = "\n".join([params["sp"], params["st"], params["se"], f"/blob/{driver.key}/{container}/{key}",
-                         "", "", params["spr"], params["sv"], params["sr"], "", "", "", "", "", ""])
-    params["sig"] = base64.b64encode(hmac.new(driver.secret, to_sign.encode(), hashlib.sha256).digest()).decode()
-    conn = driver.connection
-    path = conn.morph_action_hook(f"/{container}/{quote(key)}")
-    return f"{'https' if driver.secure else 'http'}://{conn.host}:{conn.port}{path}?{urlencode(params)}"
 
 
 def _detail(exc: BaseException) -> str:
@@ -438,196 +411,3 @@ def _info(obj: Any) -> ObjectInfo:
     )
 
 
-class _ChunkStream:
-    """``read(n)`` over a libcloud chunk iterator, holding one chunk at a time."""
-
-    def __init__(self, chunks: Iterator[bytes], skip: int = 0) -> None:
-        self._chunks = iter(chunks)
-        self._chunk = b""
-        self._offset = 0
-        while skip > 0:  # a driver without ranges: drop the bytes before the start
-            dropped = len(self.read(min(skip, 1 << 20)))
-            if not dropped:
-                break
-            skip -= dropped
-
-    def read(self, n: int = -1) -> bytes:
-        parts = []
-        while n != 0:
-            if self._offset >= len(self._chunk):
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                self._chunk, self._offset = chunk, 0
-                continue
-            end = len(self._chunk) if n < 0 else min(len(self._chunk), self._offset + n)
-            parts.append(self._chunk[self._offset:end])
-            n -= (end - self._offset) if n > 0 else 0
-            self._offset = end
-        return b"".join(parts)
-
-    def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()
-        self._chunk = b""
-
-
-_END = object()
-
-
-class _Aborted(Exception):
-    """Raised inside the driver's upload iterator so the driver discards the upload."""
-
-
-class _StreamUpload(Upload):
-    """Parts go to ``upload_object_via_stream`` on a worker thread through a one-slot queue.
-
-    A file smaller than one part is one ``upload_object`` request (from a temporary
-    file) carrying ``If-None-Match: *`` when create-only. Aborting raises inside the
-    driver's iterator: S3 aborts the multipart upload, Azure never commits the block
-    list, so nothing appears under the name.
-    """
-
-    def __init__(self, storage: LibCloudStorage, key: str, create_only: bool, content_type: str | None):
-        self.storage, self.key, self.create_only = storage, key, create_only
-        self.extra = {"content_type": content_type} if content_type else {}
-        self.queue: queue.Queue[Any] = queue.Queue(maxsize=1)
-        self.thread: threading.Thread | None = None
-        self.done = threading.Event()
-        self.error: BaseException | None = None
-
-    def _headers(self) -> dict[str, str]:
-        """Create-only saves ask the service itself (S3 PutObject, Azure Put Blob / Put Block List)."""
-        conditional = self.create_only and self.storage._provider().family in ("s3", "azure")
-        return {"If-None-Match": "*"} if conditional else {}
-
-    def _chunks(self) -> Iterator[bytes]:
-        while True:
-            item = self.queue.get()
-            if item is _END:
-                return
-            if isinstance(item, _Aborted):
-                raise item
-            yield item
-
-    def _run(self) -> None:
-        pool = self.storage._upload_drivers
-        try:
-            # Not the caller's driver: the caller's thread may use it meanwhile.
-            driver = pool.pop() if pool else self.storage._new_driver()
-            driver.upload_object_via_stream(self._chunks(), self.storage._container(driver), self.key,
-                                            extra=self.extra, headers=self._headers())
-            pool.append(driver)
-        except BaseException as exc:  # handed to the caller's thread
-            self.error = exc
-        finally:
-            self.done.set()
-
-    def _put(self, item: Any) -> None:
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._run, name=f"libcloud-upload {self.key}", daemon=True)
-            self.thread.start()
-        while True:
-            if self.done.is_set():
-                raise self.error or RuntimeError("the libcloud upload ended before all parts were sent")
-            try:
-                self.queue.put(item, timeout=0.05)
-                return
-            except queue.Full:
-                continue
-
-    def write_part(self, data: bytes) -> None:
-        self._put(data)
-
-    def _check_first(self, streamed: bool) -> None:
-        """Where the service cannot refuse for us, look for the name before committing (racy)."""
-        family = self.storage._provider().family
-        if self.create_only and (family == "other" or streamed and family == "s3"):
-            if self.storage._key_exists(self.key):
-                raise FileExistsError(f"{self.key!r} already exists")
-
-    def commit(self, tail: bytes) -> None:
-        try:
-            if self.thread is None and tail:
-                self._check_first(streamed=False)
-                self._upload_small(tail)
-                return
-            # Streamed (also empty files: requests would send an empty file body chunked).
-            self._check_first(streamed=True)
-            if tail:
-                self._put(tail)
-            self._put(_END)
-            assert self.thread is not None
-            self.thread.join()
-            if self.error is not None:
-                raise self.error
-        except FileExistsError:
-            raise
-        except Exception as exc:
-            if self.create_only and PRECONDITION.search(str(exc)):
-                raise FileExistsError(f"{self.key!r} already exists") from exc
-            raise
-
-    def _upload_small(self, data: bytes) -> None:
-        """One request (S3 PutObject, Azure Put Blob) from a temporary file."""
-        storage = self.storage
-        with tempfile.NamedTemporaryFile(prefix="storages-libcloud-") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            storage.driver.upload_object(file_path=tmp.name, container=storage._container(),
-                                         object_name=self.key, extra=self.extra, verify_hash=False,
-                                         headers=self._headers())
-
-    def abort(self) -> None:
-        if self.thread is None or self.done.is_set():
-            return
-        try:
-            self._put(_Aborted("upload aborted"))
-        except BaseException:  # the worker already failed: nothing was committed
-            pass
-        self.thread.join()
-
-
-class _LocalUpload(Upload):
-    """The local driver: stage the bytes in ``<container>/.lock/`` (which libcloud never lists),
-    then rename into place, or hard-link for create-only (atomic, fails if the name exists)."""
-
-    def __init__(self, storage: LibCloudStorage, key: str, create_only: bool) -> None:
-        driver = storage.driver
-        container_dir = driver.get_container_cdn_url(storage._container(driver), check=True)
-        self.final = driver.get_object_cdn_url(storage._object(key, driver))
-        self.create_only = create_only
-        staging = os.path.join(container_dir, LOCAL_STAGING)
-        os.makedirs(staging, exist_ok=True)
-        fd, self.temp = tempfile.mkstemp(dir=staging, prefix="storages-", suffix=".part")
-        self.file = os.fdopen(fd, "wb")
-
-    def write_part(self, data: bytes) -> None:
-        self.file.write(data)
-
-    def commit(self, tail: bytes) -> None:
-        try:
-            self.file.write(tail)
-            self.file.close()
-            os.chmod(self.temp, 0o664)  # what the local driver gives its files
-            for attempt in range(5):
-                os.makedirs(os.path.dirname(self.final), exist_ok=True)
-                try:
-                    if self.create_only:
-                        os.link(self.temp, self.final)
-                    else:
-                        os.replace(self.temp, self.final)
-                    break
-                except FileNotFoundError:  # a delete pruned the emptied directory meanwhile
-                    if attempt == 4:
-                        raise
-        finally:
-            self.abort()
-
-    def abort(self) -> None:
-        self.file.close()
-        try:
-            os.unlink(self.temp)
-        except FileNotFoundError:
-            pass

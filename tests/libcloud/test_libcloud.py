@@ -58,7 +58,8 @@ def test_seed_settings_and_create_container(s3_emulator):
     providers = {"amazon_1": seed_provider(s3_emulator, bucket),
                  "amazon_2": seed_provider(s3_emulator, bucket + "-2")}
     with override_settings(LIBCLOUD_PROVIDERS=providers, DEFAULT_LIBCLOUD_PROVIDER="amazon_1"):
-        with pytest.warns(DeprecationWarning, match="S3_US_STANDARD_HOST.*Provider.S3 with region 'us-east-1'"):
+        with pytest.warns(DeprecationWarning,
+                          match="S3_US_STANDARD_HOST.*Provider.S3 with region 'us-east-1'"):
             store = LibCloudStorage("amazon_1")
         assert store.driver.region == "us-east-1"
         store.driver.create_container(bucket)  # the seed's example
@@ -96,7 +97,8 @@ def test_region_constants_and_options_pass_through(s3_emulator):
         store = LibCloudStorage(**options_for({**seed_provider(s3_emulator, "b"),
                                                "type": "libcloud.storage.types.Provider.S3_EU_WEST_HOST"}))
     assert store.driver.region == "eu-west-1"
-    assert (store.driver.connection.host, store.driver.connection.port) == (s3_emulator.host, s3_emulator.port)
+    connection = store.driver.connection
+    assert (connection.host, connection.port) == (s3_emulator.host, s3_emulator.port)
     explicit = LibCloudStorage(**options_for({**s3_provider(s3_emulator, "b"), "region": "ap-south-1"}))
     assert explicit.driver.region == "ap-south-1"
 
@@ -110,7 +112,8 @@ def test_unknown_provider_name_type_and_missing_bucket(libcloud_emulator):
     with override_settings(LIBCLOUD_PROVIDERS={}):
         with pytest.raises(ImproperlyConfigured, match="defined: none"):
             LibCloudStorage()
-    with pytest.raises(ImproperlyConfigured, match="Unknown libcloud provider type 'libcloud.storage.types.Provider.NOPE'"):
+    with pytest.raises(ImproperlyConfigured,
+                       match="Unknown libcloud provider type 'libcloud.storage.types.Provider.NOPE'"):
         LibCloudStorage(**options_for({**provider, "type": "libcloud.storage.types.Provider.NOPE"}))
     with pytest.raises(ImproperlyConfigured, match="needs a 'bucket'"):
         LibCloudStorage(**options_for({"type": "libcloud.storage.types.Provider.LOCAL", "key": "/tmp"}))
@@ -160,7 +163,8 @@ def test_pickle_repr_and_option_values_hide_credentials(s3_emulator):
     bucket = s3_emulator.new_namespace()["bucket_name"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        store = LibCloudStorage(**options_for(seed_provider(s3_emulator, bucket), "amazon_1"), file_overwrite=True)
+        options = options_for(seed_provider(s3_emulator, bucket), "amazon_1")
+        store = LibCloudStorage(**options, file_overwrite=True)
         store.save("p.txt", ContentFile(b"p"))
         dumped = pickle.dumps(store)
         assert ACCESS.encode() not in dumped and SECRET.encode() not in dumped
@@ -248,7 +252,8 @@ def test_azure_create_only_uses_the_service_precondition(azure_emulator):
 # -- urls --------------------------------------------------------------------------------------
 
 def test_s3_url_is_presigned_with_expiry(s3_emulator):
-    store = LibCloudStorage(**options_for(s3_provider(s3_emulator, s3_emulator.new_namespace()["bucket_name"])))
+    bucket = s3_emulator.new_namespace()["bucket_name"]
+    store = LibCloudStorage(**options_for(s3_provider(s3_emulator, bucket)))
     store.save("dir/ü name.txt", ContentFile(b"u"))
     url = store.url("dir/ü name.txt", expire=120)
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
