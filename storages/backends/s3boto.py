@@ -109,6 +109,14 @@ class S3BotoStorage(S3Storage):
     def _addressing_style(self) -> str | None:
         return self.addressing_style or self._calling_style
 
+    def url(self, name: str, parameters: dict[str, Any] | None = None, expire: int | None = None,
+            http_method: str | None = None) -> str:
+        """As S3Storage.url(); AWS_S3_SECURE_URLS = False gives http URLs (boto's ``force_http``)."""
+        url = super().url(name, parameters=parameters, expire=expire, http_method=http_method)
+        if not self.secure_urls and url.startswith("https://"):
+            url = "http://" + url[len("https://"):]  # the scheme is not part of the signature
+        return url
+
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         params = {**self._header_parameters, **super().get_object_parameters(name)}
         if self.reduced_redundancy:
