@@ -15,5 +15,5 @@ def require(module: str, extra: str) -> ModuleType:
     except ImportError as exc:
         raise ImproperlyConfigured(
             f"This storage backend needs the {module!r} package, which could not be "
-            f"imported ({exc}). Install it with: pip install 'django-storages-emulated[{extra}]'"
+            f"imported ({exc}). Install it with: pip install 'django-storages[{extra}]'"
         ) from exc
