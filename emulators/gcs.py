@@ -148,7 +148,8 @@ class GCSEmulator(ProcessEmulator):
     def _create_bucket(self, bucket: str) -> None:
         status, body = self._request("POST", f"/storage/v1/b?project={PROJECT}", {"name": bucket})
         if status >= 300 and status != 409:
-            raise RuntimeError(f"{self.program} refused to create bucket {bucket!r}: HTTP {status} {body[:200]!r}")
+            raise RuntimeError(
+                f"{self.program} refused to create bucket {bucket!r}: HTTP {status} {body[:200]!r}")
 
     def _all(self, path: str) -> list[dict[str, Any]]:
         """Every item of a paged JSON list."""

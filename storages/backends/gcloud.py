@@ -20,8 +20,18 @@ from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
 
-from storages.core import BaseStorage, ObjectInfo, Option, ServiceUnavailable, Upload, require, split_listing
-from storages.core import to_bool, to_int
+from storages.core import (
+    BaseStorage,
+    ObjectInfo,
+    Option,
+    ServiceUnavailable,
+    Upload,
+    require,
+    split_listing,
+    to_bool,
+    to_int,
+    translated,
+)
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
 
 logger = logging.getLogger(__name__)
@@ -60,7 +70,7 @@ def to_credentials(value: Any) -> Any:
         try:
             return service_account.Credentials.from_service_account_file(os.fspath(value))
         except OSError as exc:
-            raise ValueError(f"cannot read the service-account key file {os.fspath(value)!r}: {exc}") from None
+            raise ValueError(f"cannot read the key file {os.fspath(value)!r}: {exc}") from None
     return value
 
 
@@ -112,7 +122,8 @@ class GoogleCloudStorage(BaseStorage):
         try:
             codecs.lookup(self.file_name_charset)
         except LookupError:
-            raise ImproperlyConfigured(f"GS_FILE_CHARSET: unknown encoding {self.file_name_charset!r}") from None
+            raise ImproperlyConfigured(
+                f"GS_FILE_CHARSET: unknown encoding {self.file_name_charset!r}") from None
         self._bucket_ready = not self.auto_create_bucket
         self._bucket_lock = threading.Lock()
         require("google.cloud.storage", "google")
@@ -181,6 +192,7 @@ class GoogleCloudStorage(BaseStorage):
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
         from google.api_core import exceptions as api
         from google.auth import exceptions as auth
+        from urllib3.exceptions import ProtocolError
 
         where = f"GCS bucket {self.bucket_name!r}"
         if isinstance(exc, api.NotFound):
@@ -195,8 +207,8 @@ class GoogleCloudStorage(BaseStorage):
         if isinstance(exc, auth.DefaultCredentialsError):
             return ImproperlyConfigured(f"No Google credentials found ({exc}); set GS_CREDENTIALS, "
                                         "GOOGLE_APPLICATION_CREDENTIALS, or STORAGE_EMULATOR_HOST")
-        if isinstance(exc, auth.TransportError):
-            return ConnectionError(f"GCS at {self.endpoint()} is unreachable: {exc}")
+        if isinstance(exc, (auth.TransportError, ProtocolError)):
+            return ConnectionError(f"GCS at {self.endpoint()} is unreachable or cut the connection: {exc}")
         return super().translate_error(exc, name)
 
     def _check(self, response: Any, expected: tuple[int, ...]) -> Any:
@@ -242,7 +254,8 @@ class GoogleCloudStorage(BaseStorage):
             if not isinstance(getattr(type(blob), prop, None), property):
                 raise ImproperlyConfigured(f"GS_OBJECT_PARAMETERS: {prop!r} is not a blob property")
             setattr(blob, prop, value)
-        compress = self.gzip and not blob.content_encoding and should_gzip(content_type, self.gzip_content_types)
+        compress = (self.gzip and not blob.content_encoding
+                    and should_gzip(content_type, self.gzip_content_types))
         if compress:
             blob.content_encoding = "gzip"
         upload: Upload = _GCSUpload(self, blob, create_only=create_only, content_type=content_type,
@@ -286,13 +299,15 @@ class GoogleCloudStorage(BaseStorage):
         elif self.emulator_host:
             kwargs["api_access_endpoint"] = self.emulator_host
         if self.iam_sign_blob:
-            kwargs.update(self._iam_sign_params())
+            with translated(self, name):
+                kwargs.update(self._iam_sign_params())
         elif self.credentials is not None:
             kwargs["credentials"] = self.credentials
         kwargs.update(parameters or {})
         blob = self.client.bucket(self.bucket_id).blob(key)
         try:
-            return blob.generate_signed_url(**kwargs)
+            with translated(self, name):
+                return blob.generate_signed_url(**kwargs)
         except AttributeError as exc:  # the SDK's "you need a private key to sign credentials"
             raise ImproperlyConfigured(
                 "GS_QUERYSTRING_AUTH is on but these credentials cannot sign URLs: give a service-account "
@@ -361,7 +376,8 @@ class _GCSUpload(Upload):
     def _missing_bucket(self) -> FileNotFoundError:
         return FileNotFoundError(
             f"GCS bucket {self._storage.bucket_name!r} (GS_BUCKET_NAME) does not exist at "
-            f"{self._storage.emulator_host or PUBLIC_ENDPOINT}; create it or set GS_AUTO_CREATE_BUCKET = True")
+            f"{self._storage.emulator_host or PUBLIC_ENDPOINT}; create it or set "
+            "GS_AUTO_CREATE_BUCKET = True")
 
     def _put(self, data: bytes, content_range: str) -> Any:
         return self._client._http.request(
@@ -381,10 +397,13 @@ class _GCSUpload(Upload):
         end = self._offset + len(data)
         sent = 0
         for _ in range(5):  # the service may persist only part of a chunk: send the rest
-            response = self._storage._check(self._put(data[sent:], f"bytes {self._offset + sent}-{end - 1}/*"), (308,))
+            response = self._put(data[sent:], f"bytes {self._offset + sent}-{end - 1}/*")
+            self._storage._check(response, (308,))
             persisted = _persisted(response.headers.get("Range"))
             if persisted >= end:
                 break
+            if persisted < self._offset:
+                raise ServiceUnavailable(f"GCS lost acknowledged upload bytes ({persisted} < {self._offset})")
             sent = persisted - self._offset
         else:
             raise ServiceUnavailable(f"GCS kept refusing bytes {self._offset}-{end - 1} of an upload")

@@ -8,7 +8,11 @@ from django.core.files.base import ContentFile
 
 from emulators.base import EmulatorError, EmulatorUnavailable
 from emulators.gcs import (
-    DEFAULT_BUCKET, FAKE_GCS_SERVER, PYTHON_EMULATOR, GCSEmulator, fake_gcs_server_binary,
+    DEFAULT_BUCKET,
+    FAKE_GCS_SERVER,
+    PYTHON_EMULATOR,
+    GCSEmulator,
+    fake_gcs_server_binary,
     python_emulator_available,
 )
 from storages.backends.gcloud import GoogleCloudStorage

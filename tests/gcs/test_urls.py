@@ -78,8 +78,8 @@ def test_custom_endpoint_is_bucket_bound(make_storage):
     signed = storage.url("img/a b.png")
     assert signed.startswith("https://cdn.example.com/img/a%20b.png?")
     assert_signed_by_emulator_key(signed)
-    public = make_storage(custom_endpoint="https://cdn.example.com", querystring_auth=False).url("img/a b.png")
-    assert public == "https://cdn.example.com/img/a%20b.png"
+    public = make_storage(custom_endpoint="https://cdn.example.com", querystring_auth=False)
+    assert public.url("img/a b.png") == "https://cdn.example.com/img/a%20b.png"
 
 
 @pytest.mark.parametrize("options", [
@@ -115,8 +115,8 @@ def test_iam_sign_blob_parameters(make_storage):
     sa = service_account.Credentials.from_service_account_info(service_account_info())
     sa.token = "token-from-metadata"
     storage = make_storage(credentials=sa, iam_sign_blob=True)
-    assert storage._iam_sign_params() == {
-        "service_account_email": service_account_info()["client_email"], "access_token": "token-from-metadata"}
+    assert storage._iam_sign_params() == {"service_account_email": service_account_info()["client_email"],
+                                          "access_token": "token-from-metadata"}
     storage = make_storage(credentials=sa, iam_sign_blob=True, sa_email="other@p.iam.gserviceaccount.com")
     assert storage._iam_sign_params()["service_account_email"] == "other@p.iam.gserviceaccount.com"
     user = user_credentials.Credentials(token="user-token")
