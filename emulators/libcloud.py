@@ -26,8 +26,11 @@ def options_for(provider: dict[str, Any], name: str = "default", **overrides: An
     return {"provider_name": name, "providers": {name: provider}, **overrides}
 
 
-def local_provider(base_path: str, container: str) -> dict[str, Any]:
-    return {"type": PROVIDER + "LOCAL", "key": base_path, "bucket": container}
+def local_provider(base_path: str, container: str, **extra: Any) -> dict[str, Any]:
+    """A provider entry for libcloud's LOCAL driver. ``ex_use_locking`` is off by default here:
+    the driver's locks only guard its own unlink, and each leaves a lock file in the temp dir."""
+    return {"type": PROVIDER + "LOCAL", "key": base_path, "bucket": container, "ex_use_locking": False,
+            **extra}
 
 
 def s3_provider(s3: Any, bucket: str) -> dict[str, Any]:

@@ -307,7 +307,10 @@ class LibCloudStorage(BaseStorage):
         driver = self.driver
         if self._provider().family == "local":
             # The local driver's range stream reads the whole file into memory: open it here.
-            handle = open(driver.get_object_cdn_url(self._object(key, driver)), "rb")  # noqa: SIM115
+            try:
+                handle = open(driver.get_object_cdn_url(self._object(key, driver)), "rb")  # noqa: SIM115
+            except IsADirectoryError:
+                raise FileNotFoundError(f"{key!r} is a directory, not a file") from None
             st = os.fstat(handle.fileno())
             handle.seek(start)
             return handle, ObjectInfo(size=st.st_size, modified=_stamp(st.st_mtime),
@@ -345,17 +348,19 @@ class LibCloudStorage(BaseStorage):
         return sorted(dirs), sorted(files)
 
     def url(self, name: str, expire: int | None = None) -> str:
-        """The driver's object URL: S3 presigned, Azure SAS, the local driver's file path."""
+        """The driver's object URL (S3 presigned, Azure SAS, the local driver's file path);
+        ``expire`` in seconds, for the URLs that expire."""
         key = self._key(name)
         driver = self.driver
         obj = self._object(key, driver)
-        hours = {"ex_expiry": expire / 3600} if expire is not None else {}
+        family = self._provider().family
+        hours = {"ex_expiry": expire / 3600} if expire is not None and family != "local" else {}
         try:
-            if self._provider().family == "azure":
+            if family == "azure":
                 return azure_sas_url(driver, self.bucket, key, **hours)
             return driver.get_object_cdn_url(obj, **hours)
         except NotImplementedError:
-            if self._provider().family == "s3":  # e.g. Google Storage: the public path-style URL
+            if family == "s3":  # e.g. Google Storage: the public path-style URL
                 conn = driver.connection
                 scheme = "https" if driver.secure else "http"
                 return f"{scheme}://{conn.host}:{conn.port}/{self.bucket}/{quote(key)}"

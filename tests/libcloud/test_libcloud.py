@@ -18,6 +18,7 @@ from libcloud.storage.types import Provider
 from emulators.base import unique_name
 from emulators.libcloud import LibcloudEmulator, azure_provider, local_provider, options_for, s3_provider
 from emulators.proxy import CountingProxy
+from storages.backends._libcloud_transfer import ChunkStream
 from storages.backends.apache_libcloud import LibCloudStorage
 
 ACCESS = "AKIDLIBCLOUDACCESS1"
@@ -87,9 +88,12 @@ def test_provider_named_default_when_unset(libcloud_emulator):
 def test_type_as_constant_attribute_or_dotted_path(libcloud_emulator, kind):
     options = libcloud_emulator.new_namespace()
     options["providers"]["default"]["type"] = kind
+    del options["providers"]["default"]["ex_use_locking"]  # the driver's default: locking on
     store = LibCloudStorage(**options)
-    store.save("x", ContentFile(b"x"))
-    assert store.exists("x")
+    store.save("d/x", ContentFile(b"x"))
+    assert store.exists("d/x")
+    store.delete("d/x")
+    assert not store.exists("d/x") and store.listdir("") == ([], [])
 
 
 def test_region_constants_and_options_pass_through(s3_emulator):
@@ -275,9 +279,14 @@ def test_azure_sas_url_signs_names_that_need_escaping(azure_emulator):
 
 
 def test_local_url_is_the_file_path(local):
-    local.save("u.txt", ContentFile(b"u"))
-    with open(local.url("u.txt"), "rb") as f:
+    local.save("d/u.txt", ContentFile(b"u"))
+    assert local.url("d/u.txt", expire=60) == local.url("d/u.txt")
+    with open(local.url("d/u.txt"), "rb") as f:
         assert f.read() == b"u"
+    for name in ("d", "d/"):  # a directory is not a file, as on the object stores
+        assert not local.exists(name)
+        with pytest.raises(FileNotFoundError):
+            local.open(name)
 
 
 # -- the emulator ------------------------------------------------------------------------------
@@ -304,3 +313,11 @@ def test_location_prefixes_every_key(libcloud_emulator):
     rooted.save("a/b.txt", ContentFile(b"b"))
     assert whole.listdir("media/a") == ([], ["b.txt"]) and rooted.listdir("") == (["a"], [])
     assert rooted.url("a/b.txt").endswith(os.path.join("media", "a", "b.txt"))
+
+
+def test_chunk_stream_reads_across_chunks_and_skips():
+    stream = ChunkStream(iter([b"abc", b"", b"defg", b"h"]))
+    assert stream.read(2) == b"ab" and stream.read(3) == b"cde" and stream.read() == b"fgh"
+    assert stream.read(1) == b""
+    assert ChunkStream(iter([b"abc", b"defg"]), skip=5).read() == b"fg"  # a driver without ranges
+    assert ChunkStream(iter([b"ab"]), skip=9).read() == b""
