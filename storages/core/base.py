@@ -231,6 +231,20 @@ class BaseStorage(Configurable, Storage):
         return localize(value)
 
 
+_django_deconstruct = BaseStorage.deconstruct
+
+
+def _deconstruct_without_secrets(self: BaseStorage) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    """Like Django's ``deconstruct()`` (used by migrations), minus secret keywords:
+    a migration file must never carry a key, token or password."""
+    path, args, kwargs = _django_deconstruct(self)
+    secrets = self._secret_names()
+    return path, args, {k: v for k, v in kwargs.items() if k not in secrets}
+
+
+BaseStorage.deconstruct = _deconstruct_without_secrets  # type: ignore[method-assign]
+
+
 def localize(value: datetime) -> datetime:
     """Aware UTC when ``USE_TZ``, otherwise naive in the default time zone."""
     from django.conf import settings

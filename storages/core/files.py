@@ -146,6 +146,13 @@ class _Reader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         if self._stream is None or self._stream_pos != self._pos:
             self._open_at(self._pos)
+        if self._decoder is None and hasattr(self._stream, "readinto"):
+            # Straight into the caller's buffer: no intermediate bytes object.
+            with translated(self._storage, self._name):
+                count = self._stream.readinto(buffer) or 0
+            self._stream_pos += count
+            self._pos += count
+            return count
         data = self._read_stream(len(buffer))
         buffer[: len(data)] = data
         self._pos += len(data)

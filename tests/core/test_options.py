@@ -83,3 +83,12 @@ def test_secret_from_settings_comes_back_after_unpickling():
     with override_settings(THING_TOKEN="from-settings"):
         restored = pickle.loads(pickle.dumps(Thing()))
         assert restored.token == "from-settings"
+
+
+def test_deconstruct_for_migrations_drops_secrets():
+    from storages.backends.s3 import S3Storage
+
+    storage = S3Storage(bucket_name="b", secret_key="s3cr3t-key", location="media")
+    path, args, kwargs = storage.deconstruct()
+    assert path == "storages.backends.s3.S3Storage"
+    assert kwargs == {"bucket_name": "b", "location": "media"}
