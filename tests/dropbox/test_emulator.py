@@ -136,3 +136,12 @@ def test_tls_can_be_turned_off():
             emulator.env()
     finally:
         emulator.stop()
+
+
+def test_downstream_fixture_points_storages_at_the_fake(emulated_storages):
+    from django.core.files.storage import default_storage, storages
+
+    storage = emulated_storages("dropbox")
+    assert isinstance(storage, DropboxStorage) and storages["staticfiles"].root_path == storage.root_path
+    name = default_storage.save("downstream.txt", ContentFile(b"via STORAGES"))
+    assert storage.open(name).read() == b"via STORAGES"
