@@ -173,9 +173,17 @@ class StreamUpload(Upload):
         except FileExistsError:
             raise
         except Exception as exc:
-            if self.create_only and PRECONDITION.search(str(exc)):
+            if self.create_only and (PRECONDITION.search(str(exc)) or self._taken()):
                 raise FileExistsError(f"{self.key!r} already exists") from exc
             raise
+
+    def _taken(self) -> bool:
+        """After a failed create-only upload: is the name taken? (libcloud's Azure driver reports
+        a refused Put Block List only as "Error in blocklist commit", without the status.)"""
+        try:
+            return self.storage._key_exists(self.key)
+        except Exception:  # the original error is the one to report
+            return False
 
     def _upload_small(self, data: bytes) -> None:
         """One request (S3 PutObject, Azure Put Blob) from a temporary file."""

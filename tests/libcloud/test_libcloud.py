@@ -228,6 +228,17 @@ def test_failed_multipart_upload_is_aborted_on_s3(s3_emulator):
     assert list(store.driver.ex_iterate_multipart_uploads(store._container())) == []
 
 
+def test_s3_streamed_save_with_overwrite_off_finds_the_name_taken(s3_emulator):
+    bucket = s3_emulator.new_namespace()["bucket_name"]
+    store = LibCloudStorage(**options_for(s3_provider(s3_emulator, bucket)))
+    big = b"b" * (store.part_size + 10)
+    assert store.save("big.bin", ContentFile(big)) == "big.bin"
+    second = store.save("big.bin", ContentFile(big[::-1]))
+    assert second != "big.bin" and store.open("big.bin").read() == big
+    assert store.open(second).read() == big[::-1]
+    assert list(store.driver.ex_iterate_multipart_uploads(store._container())) == []
+
+
 def test_failed_local_save_leaves_no_staging_file(local):
     for limit in (100, local.part_size + 1):
         with pytest.raises(OSError):
@@ -250,6 +261,10 @@ def test_azure_create_only_uses_the_service_precondition(azure_emulator):
     upload = store._begin_upload("x.txt", create_only=True, content_type=None)
     with pytest.raises(FileExistsError):
         upload.commit(b"second")  # no HEAD first: Azure itself refuses (BlobAlreadyExists)
+    streamed = store._begin_upload("x.txt", create_only=True, content_type=None)
+    streamed.write_part(b"s" * store.part_size)
+    with pytest.raises(FileExistsError):
+        streamed.commit(b"tail")  # Put Block List with If-None-Match: *
     assert store.open("x.txt").read() == b"first"
 
 
