@@ -170,6 +170,7 @@ class SFTPEmulator(Emulator):
         ssh.load_system_host_keys(str(self.known_hosts))
         ssh.set_missing_host_key_policy(paramiko.RejectPolicy())
         ssh.connect(self.host, **self.connect_params(**overrides))
+        ssh.get_transport().sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sftp = ssh.open_sftp()
         sftp._ssh_client = ssh  # keep the transport's owner alive with the client
         return sftp

@@ -12,6 +12,7 @@ create-only saves.
 from __future__ import annotations
 
 import base64
+import collections
 import getpass
 import hashlib
 import logging
@@ -28,10 +29,17 @@ from typing import Any, Callable, TypeVar
 from urllib.parse import quote, urljoin
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.deconstruct import deconstructible
 
 from storages.core import (
-    BaseStorage, ObjectInfo, Option, ServiceUnavailable, Upload, clean_name, require, to_bool, to_int,
+    BaseStorage,
+    ObjectInfo,
+    Option,
+    ServiceUnavailable,
+    Upload,
+    clean_name,
+    require,
+    to_bool,
+    to_int,
 )
 
 log = logging.getLogger(__name__)
@@ -39,7 +47,7 @@ T = TypeVar("T")
 
 #: Uploads are written to ``.~sftp-<hex>.part`` beside the target; listings hide these.
 _TEMP_NAME = re.compile(r"^\.~sftp-[0-9a-f]{32}\.part$")
-_READ_REQUEST = 32768  # paramiko's largest read request
+_REQUEST = 32768  # bytes per read/write request, as paramiko sends them
 
 
 def to_mode(value: Any) -> int:
@@ -94,6 +102,15 @@ def _is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and str(exc) == "Socket is closed"
 
 
+def _no_delay(transport: Any) -> None:
+    """Send each request at once: SFTP waits on small replies, and Nagle with
+    delayed ACKs would add up to 40 ms to every synchronous request."""
+    try:
+        transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (AttributeError, OSError):
+        pass  # not a TCP socket (a ProxyCommand, say)
+
+
 def _fingerprint(key: Any) -> str:
     digest = hashlib.sha256(key.asbytes()).digest()
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
@@ -103,7 +120,6 @@ def _timestamp(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, timezone.utc)
 
 
-@deconstructible
 class SFTPStorage(BaseStorage):
     """Files on an SFTP server, under ``SFTP_STORAGE_ROOT``."""
 
@@ -129,9 +145,10 @@ class SFTPStorage(BaseStorage):
         "fetchable_urls": "url() points at SFTP_BASE_URL (or MEDIA_URL), served by a web server "
                           "this storage does not run",
     }
-    part_size = 4 * 1024 * 1024
-    #: Bytes requested ahead of the reader (in 32 KiB requests) while streaming.
+    part_size = 1024 * 1024
+    #: Bytes of 32 KiB requests kept in flight while streaming a read / a write.
     read_window = 4 * 1024 * 1024
+    write_window = 4 * 1024 * 1024
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -158,10 +175,10 @@ class SFTPStorage(BaseStorage):
     def _connect(self) -> _Connection:
         paramiko = require("paramiko", "sftp")
         if not self.host:
-            raise ImproperlyConfigured("SFTPStorage needs a host: set SFTP_STORAGE_HOST (or the 'host' option)")
+            raise ImproperlyConfigured("SFTPStorage needs a host: set SFTP_STORAGE_HOST (or 'host')")
         params = dict(self.params or {})
         if "hostname" in params:
-            raise ImproperlyConfigured("SFTP_STORAGE_PARAMS must not contain 'hostname': use SFTP_STORAGE_HOST")
+            raise ImproperlyConfigured("SFTP_STORAGE_PARAMS must not hold 'hostname': use SFTP_STORAGE_HOST")
         if self._prompted_password is not None:
             params["password"] = self._prompted_password
         params.setdefault("timeout", 30)
@@ -169,11 +186,21 @@ class SFTPStorage(BaseStorage):
             ssh = self._new_client(paramiko)
             try:
                 ssh.connect(self.host, **params)
+                _no_delay(ssh.get_transport())
                 sftp = ssh.open_sftp()
                 sftp.get_channel().settimeout(params["timeout"])
-            except paramiko.AuthenticationException:
+            except paramiko.SSHException as exc:
                 ssh.close()
+                no_method = str(exc) == "No authentication methods available"
+                if not (no_method or isinstance(exc, paramiko.AuthenticationException)):
+                    raise
                 if attempt == 2 or not self.interactive or "password" in params:
+                    if no_method:
+                        raise ImproperlyConfigured(
+                            f"SFTPStorage has no way to log in to {self.endpoint()}: SFTP_STORAGE_PARAMS "
+                            "has no password, pkey or key_filename and no key or agent was usable "
+                            "(SFTP_STORAGE_INTERACTIVE = True asks for a password)."
+                        ) from exc
                     raise
                 params.setdefault("username", getpass.getuser())
                 self._prompted_password = params["password"] = getpass.getpass(
@@ -221,6 +248,14 @@ class SFTPStorage(BaseStorage):
             self._drop(conn)
         return func(self._conn().sftp)
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.endpoint()}{self.location or ''}>"
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """For migrations: SFTP_STORAGE_PARAMS (passwords, keys) never goes into a file."""
+        path, args, kwargs = super().deconstruct()
+        return path, args, {k: v for k, v in kwargs.items() if k not in self._secret_names()}
+
     def close(self) -> None:
         """Close every connection this storage opened (in any thread)."""
         self._connections.close_all()
@@ -238,7 +273,12 @@ class SFTPStorage(BaseStorage):
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         def open_(sftp: Any) -> tuple[Any, Any]:
-            handle = sftp.open(key, "rb")
+            try:
+                handle = sftp.open(key, "rb")
+            except OSError as exc:
+                if exc.errno is None and stat.S_ISDIR(sftp.stat(key).st_mode or 0):
+                    raise IsADirectoryError(f"{key!r} on {self.endpoint()} is a directory") from None
+                raise
             try:
                 attrs = handle.stat()
             except BaseException:
@@ -301,7 +341,7 @@ class SFTPStorage(BaseStorage):
             raise
         except OSError:
             if not stat.S_ISDIR(sftp.stat(path).st_mode or 0):  # made meanwhile, or a file there
-                raise NotADirectoryError(f"{path!r} on {self.endpoint()} exists and is not a directory") from None
+                raise NotADirectoryError(f"{path!r} on {self.endpoint()} is not a directory") from None
             return
         if self.dir_mode is not None:
             sftp.chmod(path, self.dir_mode)  # the server's umask may have narrowed it
@@ -408,43 +448,120 @@ class _AcceptUnknownHost:
         client.get_host_keys().add(hostname, key.get_name(), key)
 
 
-class _ReadStream:
-    """Reads a remote file from ``start`` with at most ``window`` bytes requested ahead."""
+class _Pipe:
+    """Many requests in flight on one open remote file.
+
+    Uses paramiko's request/reply calls (``_async_request``/``_read_response``)
+    the way its own prefetch does. paramiko hands each reply to
+    ``_async_response`` whoever reads it off the wire, so other calls on the
+    same connection in between are safe, and errors are never dropped."""
+
+    def __init__(self, handle: Any, window: int) -> None:
+        self._handle = handle
+        self._sftp = handle.sftp
+        self._depth = max(1, window // _REQUEST)
+        self._inflight: collections.deque[Any] = collections.deque()
+        self._replies: dict[int, Any] = {}
+
+    def _async_response(self, kind: int, msg: Any, num: int) -> None:
+        from paramiko.sftp import CMD_DATA
+
+        if kind == CMD_DATA:
+            self._replies[num] = msg.get_string()
+            return
+        try:
+            self._sftp._convert_status(msg)
+            self._replies[num] = b""
+        except EOFError:
+            self._replies[num] = b""
+        except Exception as exc:  # the server's error for this request, raised to the caller
+            self._replies[num] = exc
+
+    def _send(self, kind: int, *args: Any) -> int:
+        return self._sftp._async_request(self, kind, self._handle.handle, *args)
+
+    def _reply(self, num: int) -> bytes:
+        while num not in self._replies:
+            self._sftp._read_response()
+        reply = self._replies.pop(num)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+class _ReadStream(_Pipe):
+    """Reads a remote file from ``start`` with ``window`` bytes of requests in flight:
+    a new 32 KiB request goes out as each reply is consumed, so memory stays at
+    the window however large the file, and closing early drains one window."""
 
     def __init__(self, handle: Any, start: int, size: int, window: int) -> None:
-        self._handle = handle
+        super().__init__(handle, window)
         self._size = size
         self._next = start  # first offset not yet requested
-        self._window = max(window, _READ_REQUEST)
-        self._pieces: Any = iter(())
         self._current = memoryview(b"")
 
+    def _request(self) -> None:
+        from paramiko.sftp import CMD_READ, int64
+
+        while len(self._inflight) < self._depth and self._next < self._size:
+            length = min(_REQUEST, self._size - self._next)
+            self._inflight.append((self._send(CMD_READ, int64(self._next), length), self._next, length))
+            self._next += length
+
     def _refill(self) -> bool:
-        while True:
-            piece = next(self._pieces, None)
-            if piece is not None:
-                self._current = memoryview(piece)
-                return bool(piece)
-            if self._next >= self._size:
-                return False
-            end = min(self._size, self._next + self._window)
-            requests = [(o, min(_READ_REQUEST, end - o)) for o in range(self._next, end, _READ_REQUEST)]
-            self._next = end
-            self._pieces = self._handle.readv(requests)
+        self._request()
+        if not self._inflight:
+            return False
+        num, offset, length = self._inflight.popleft()
+        data = self._reply(num)
+        if 0 < len(data) < length:  # a short reply: fetch the rest of this piece synchronously
+            self._handle.seek(offset + len(data))
+            data += self._handle.read(length - len(data))
+        if not data:  # the file shrank: stop here
+            self._inflight.clear()
+            self._next = self._size
+            return False
+        self._current = memoryview(data)
+        return True
 
     def read(self, n: int = -1) -> bytes:
-        out = bytearray()
-        while n < 0 or len(out) < n:
+        pieces, got = [], 0
+        while n < 0 or got < n:
             if not self._current and not self._refill():
                 break
-            take = len(self._current) if n < 0 else min(n - len(out), len(self._current))
-            out += self._current[:take]
+            take = len(self._current) if n < 0 else min(n - got, len(self._current))
+            pieces.append(self._current[:take])
             self._current = self._current[take:]
-        return bytes(out)
+            got += take
+        return b"".join(pieces)
 
     def close(self) -> None:
-        self._pieces = iter(())
-        self._handle.close()
+        self._inflight.clear()
+        self._handle.close()  # its reply comes after ours: paramiko hands those to us
+
+
+class _WriteStream(_Pipe):
+    """Writes sequentially with ``window`` bytes of 32 KiB writes in flight."""
+
+    def __init__(self, handle: Any, window: int) -> None:
+        super().__init__(handle, window)
+        self.offset = 0
+
+    def write(self, data: bytes) -> None:
+        from paramiko.sftp import CMD_WRITE, int64
+
+        view = memoryview(data)
+        for start in range(0, len(view), _REQUEST):
+            if len(self._inflight) >= self._depth:
+                self._reply(self._inflight.popleft())
+            chunk = view[start:start + _REQUEST]
+            self._inflight.append(self._send(CMD_WRITE, int64(self.offset), chunk))
+            self.offset += len(chunk)
+
+    def flush(self) -> None:
+        """Wait until the server has confirmed every write (raising its first error)."""
+        while self._inflight:
+            self._reply(self._inflight.popleft())
 
 
 class _SFTPUpload(Upload):
@@ -455,67 +572,52 @@ class _SFTPUpload(Upload):
         self.key = key
         self.create_only = create_only
         self.tmp = ""
-        self.handle: Any = None
+        self.stream: _WriteStream | None = None
 
-    def _open_tmp(self, sftp: Any) -> Any:
+    def _open_tmp(self, sftp: Any) -> _WriteStream:
         self.tmp = posixpath.join(posixpath.dirname(self.key), f".~sftp-{uuid.uuid4().hex}.part")
         try:
             handle = sftp.open(self.tmp, "wx")
         except FileNotFoundError:
             self.storage._makedirs(sftp, posixpath.dirname(self.tmp))
             handle = sftp.open(self.tmp, "wx")
-        handle.set_pipelined(True)
-        return handle
+        return _WriteStream(handle, self.storage.write_window)
 
     def write_part(self, data: bytes) -> None:
-        if self.handle is None:
-            self.handle = self.storage._run(self._open_tmp)
-        self.handle.write(data)
-        _collect_writes(self.handle)
+        if self.stream is None:
+            self.stream = self.storage._run(self._open_tmp)
+        self.stream.write(data)
 
     def commit(self, tail: bytes) -> None:
-        if self.handle is not None:  # streamed: the bytes already sent cannot be replayed
-            self._finish(self.handle.sftp, self.handle, tail)
+        if self.stream is not None:  # streamed: the bytes already sent cannot be replayed
+            self._finish(self.stream, tail)
             return
+        # A small file is sent whole here, so a reconnect can redo all of it.
+        self.storage._run(lambda sftp: self._finish(self._open_tmp(sftp), tail))
 
-        def whole(sftp: Any) -> None:  # small file: all of it here, so a reconnect can redo it
-            self._finish(sftp, self._open_tmp(sftp), tail)
-
-        self.storage._run(whole)
-
-    def _finish(self, sftp: Any, handle: Any, tail: bytes) -> None:
+    def _finish(self, stream: _WriteStream, tail: bytes) -> None:
+        handle = stream._handle
         try:
-            if tail:
-                handle.write(tail)
-            _collect_writes(handle)
+            stream.write(tail)
+            stream.flush()
             self.storage._apply_file_attrs(handle)
             handle.close()
-            self.storage._place(sftp, self.tmp, self.key, self.create_only)
+            self.storage._place(handle.sftp, self.tmp, self.key, self.create_only)
         except BaseException:
-            self._discard(sftp, handle)
+            self._discard(stream)
             raise
-        self.handle = None
+        self.stream = None
 
     def abort(self) -> None:
-        if self.handle is not None:
-            self._discard(self.handle.sftp, self.handle)
-            self.handle = None
+        if self.stream is not None:
+            self._discard(self.stream)
+            self.stream = None
 
-    def _discard(self, sftp: Any, handle: Any) -> None:
+    def _discard(self, stream: _WriteStream) -> None:
         """Best effort: close and delete the temp file (the connection may be gone)."""
-        for step in (handle.close, lambda: sftp.remove(self.tmp)):
+        handle = stream._handle
+        for step in (handle.close, lambda: handle.sftp.remove(self.tmp)):
             try:
                 step()
             except Exception as exc:  # the upload already failed; this is only tidying
                 log.debug("cleaning up %s on %s: %s", self.tmp, self.storage.endpoint(), exc)
-
-
-def _collect_writes(handle: Any) -> None:
-    """Wait for every pipelined write's status, raising the first error.
-
-    paramiko leaves the replies of pipelined writes queued (``_reqs``) and drops
-    them silently if another request reads them first; collecting them after
-    each part keeps errors visible and the connection usable for other calls."""
-    pending = getattr(handle, "_reqs", None)
-    while pending:
-        handle.sftp._read_response(pending.popleft())
