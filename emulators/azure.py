@@ -112,6 +112,8 @@ class AzureEmulator(ProcessEmulator):
         self.https = https
         #: The self-signed certificate (PEM) clients must trust when ``https``.
         self.ca_file: str | None = None
+        #: The newest service API version the running Azurite implements (its x-ms-version).
+        self.api_version: str | None = None
 
     # -- process -------------------------------------------------------------
     def command(self, port: int, workdir: Path) -> list[str]:
@@ -130,6 +132,10 @@ class AzureEmulator(ProcessEmulator):
         super().start()
 
     def after_start(self) -> None:
+        headers: dict[str, str] = {}
+        self.service_client().get_service_properties(
+            raw_response_hook=lambda response: headers.update(response.http_response.headers))
+        self.api_version = headers.get("x-ms-version")
         self._create_container(DEFAULT_CONTAINER)
 
     @property

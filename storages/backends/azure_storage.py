@@ -138,21 +138,28 @@ class AzureStorage(BaseStorage):
 
     def _make_service_client(self) -> Any:
         blob = _blob()
-        if self.connection_string:
-            try:
+        try:
+            if self.connection_string:
                 return blob.BlobServiceClient.from_connection_string(
                     self.connection_string, credential=self.token_credential, **self._client_kwargs())
-            except ValueError as exc:
-                raise ImproperlyConfigured(f"AZURE_CONNECTION_STRING is not a valid connection string "
-                                           f"({type(exc).__name__})") from None
-        credential: Any = None
-        if self.account_key:
-            credential = {"account_name": self.account_name, "account_key": self.account_key}
-        elif self.sas_token:
-            credential = self.sas_token
-        elif self.token_credential is not None:
-            credential = self.token_credential
-        return blob.BlobServiceClient(self._account_url(), credential=credential, **self._client_kwargs())
+            credential: Any = None
+            if self.account_key:
+                credential = {"account_name": self.account_name, "account_key": self.account_key}
+            elif self.sas_token:
+                credential = self.sas_token
+            elif self.token_credential is not None:
+                credential = self.token_credential
+            return blob.BlobServiceClient(self._account_url(), credential=credential, **self._client_kwargs())
+        except ValueError as exc:  # the SDK's messages about bad configuration never echo secrets
+            setting = "AZURE_CONNECTION_STRING" if self.connection_string else "the Azure settings"
+            raise ImproperlyConfigured(f"{setting} cannot be used for {self.endpoint()}: "
+                                       f"{self._redact(str(exc))}") from None
+
+    def _redact(self, text: str) -> str:
+        for secret in (self.account_key, self.sas_token, self.connection_string):
+            if isinstance(secret, str) and len(secret) >= 6 and secret in text:
+                return "(message withheld: it contains a secret)"
+        return text
 
     def _service(self) -> Any:
         return self._per_thread("service", self._make_service_client)
@@ -179,7 +186,7 @@ class AzureStorage(BaseStorage):
     # -- errors ----------------------------------------------------------------
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
         errors = require("azure.core.exceptions", "azure")
-        code = getattr(exc, "error_code", None) or ""
+        code = _code(exc)
         where = f"container {self.azure_container!r} at {self.endpoint()}"
         if isinstance(exc, errors.ResourceNotFoundError):
             if code == "ContainerNotFound":
@@ -207,7 +214,7 @@ class AzureStorage(BaseStorage):
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         downloader = self._blob_client(key).download_blob(
-            offset=start or None, max_concurrency=1, timeout=self.timeout)
+            offset=start or None, max_concurrency=1, decompress=False, timeout=self.timeout)
         info = _info(downloader.properties)
         info.size = start + downloader.size  # the downloader reports the size from ``start``
         return _Download(downloader), info
@@ -235,7 +242,7 @@ class AzureStorage(BaseStorage):
         try:
             self._blob_client(key).delete_blob(timeout=self.timeout)
         except errors.ResourceNotFoundError as exc:
-            if exc.error_code == "ContainerNotFound":
+            if _code(exc) == "ContainerNotFound":
                 raise
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
@@ -391,7 +398,13 @@ class _AzureUpload(Upload):
 def _is_conflict(exc: BaseException) -> bool:
     errors = require("azure.core.exceptions", "azure")
     return isinstance(exc, (errors.ResourceExistsError, errors.ResourceModifiedError)) or \
-        getattr(exc, "error_code", None) in {"BlobAlreadyExists", "ConditionNotMet"}
+        _code(exc) in {"BlobAlreadyExists", "ConditionNotMet"}
+
+
+def _code(exc: BaseException) -> str:
+    """The service's error code (the SDK gives an enum or a str)."""
+    code = getattr(exc, "error_code", None)
+    return str(getattr(code, "value", code) or "")
 
 
 def _info(props: Any) -> ObjectInfo:
