@@ -151,10 +151,9 @@ class SFTPStorage(BaseStorage):
     write_window = 4 * 1024 * 1024
 
     def _options_changed(self) -> None:
+        # The base drops every thread's connection; each closes once nothing uses it
+        # (a stream still reading keeps its own).
         super()._options_changed()
-        old = getattr(self, "_connections", None)
-        if old is not None:
-            old.close_all()
         self._connections = _Connections()
         weakref.finalize(self, self._connections.close_all)
         self._prompted_password: str | None = None
@@ -287,7 +286,9 @@ class SFTPStorage(BaseStorage):
             return handle, attrs
 
         handle, attrs = self._run(open_)
-        return _ReadStream(handle, start, attrs.st_size, self.read_window), self._info(attrs)
+        stream = _ReadStream(handle, start, attrs.st_size, self.read_window)
+        stream.conn = getattr(self._local, "conn", None)  # alive while the stream is
+        return stream, self._info(attrs)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         return _SFTPUpload(self, key, create_only)
@@ -462,6 +463,7 @@ class _Pipe:
         self._depth = max(1, window // _REQUEST)
         self._inflight: collections.deque[Any] = collections.deque()
         self._replies: dict[int, Any] = {}
+        self.conn: _Connection | None = None
 
     def _async_response(self, kind: int, msg: Any, num: int) -> None:
         from paramiko.sftp import CMD_DATA
@@ -586,6 +588,7 @@ class _SFTPUpload(Upload):
     def write_part(self, data: bytes) -> None:
         if self.stream is None:
             self.stream = self.storage._run(self._open_tmp)
+            self.stream.conn = getattr(self.storage._local, "conn", None)  # alive while writing
         self.stream.write(data)
 
     def commit(self, tail: bytes) -> None:

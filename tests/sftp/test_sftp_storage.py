@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import ContentFile, File
+from django.test import override_settings
 from paramiko.sftp import SFTP_FAILURE
 
 from emulators.base import wait_until
@@ -181,6 +182,23 @@ def test_a_stream_cut_by_a_restart_fails_cleanly_and_the_storage_recovers(own_sf
     with storage.open("big.bin") as again:
         assert again.read() == data
     storage.close()
+
+
+def test_a_settings_change_mid_stream_keeps_open_files_working(make_sftp):
+    storage = make_sftp()
+    data = os.urandom(3 * 1024 * 1024)
+    storage.save("big.bin", ContentFile(data))
+    reader = storage.open("big.bin")
+    writer = storage.open("out.bin", "wb")
+    writer.write(b"w" * (storage.part_size + 10))
+    assert reader.read(1000) == data[:1000]
+    with override_settings(MEDIA_URL="/elsewhere/"):  # the storage re-reads its options
+        gc.collect()
+        assert reader.read() == data[1000:]
+        writer.write(b"end")
+        writer.close()
+    reader.close()
+    assert storage.size("out.bin") == storage.part_size + 13
 
 
 def test_one_connection_per_thread_closed_with_the_storage(own_sftp):
