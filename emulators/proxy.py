@@ -61,7 +61,7 @@ class CountingProxy:
     # lifecycle -------------------------------------------------------------
     def start(self) -> "CountingProxy":
         handler = type("Handler", (_Handler,), {"proxy": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -134,6 +134,17 @@ class CountingProxy:
                     self.state.fired.append((method, path, kind))
                     return fault
         return None
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that drop their connection (or faults we injected) are not errors here."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class _Counter:

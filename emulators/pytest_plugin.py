@@ -113,7 +113,10 @@ def storage_factory(request: pytest.FixtureRequest, storage_target: Target) -> C
     from django.utils.module_loading import import_string
 
     factory = load(storage_target.factory)
-    backend, options = factory(lambda name: get_emulator(request, name))
+    try:
+        backend, options = factory(lambda name: get_emulator(request, name))
+    except EmulatorUnavailable as exc:
+        _unavailable(request.config, f"the {storage_target.id} target", exc)
     cls = import_string(backend)
     needed = [c for mark in request.node.iter_markers("capability") for c in mark.args]
     if needed:
