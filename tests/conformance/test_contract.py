@@ -329,9 +329,26 @@ def test_url_serves_the_bytes(storage):
         assert response.read() == b"url bytes"
 
 
+def _strings(value):
+    """Every string inside an option value (dicts and lists included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _secrets(storage):
+    public = storage.option_values()
+    return [text for k, v in storage.option_values(include_secrets=True).items() if k not in public
+            for text in _strings(v) if len(text) >= 6]
+
+
 def test_storage_pickles_without_secrets(storage):
-    secrets = [v for k, v in storage.option_values(include_secrets=True).items()
-               if k not in storage.option_values() and isinstance(v, str) and len(v) >= 6]
+    secrets = _secrets(storage)
     dumped = pickle.dumps(storage)
     for secret in secrets:
         assert secret.encode() not in dumped
@@ -342,8 +359,7 @@ def test_storage_pickles_without_secrets(storage):
 
 
 def test_repr_hides_secrets(storage):
-    secrets = [v for k, v in storage.option_values(include_secrets=True).items()
-               if k not in storage.option_values() and isinstance(v, str) and len(v) >= 6]
+    secrets = _secrets(storage)
     text = repr(storage) + str(storage)
     for secret in secrets:
         assert secret not in text
