@@ -329,13 +329,18 @@ def test_url_serves_the_bytes(storage):
         assert response.read() == b"url bytes"
 
 
+SECRET_KEYS = ("pass", "secret", "token", "key", "credential")
+
+
 def _strings(value):
-    """Every string inside an option value (dicts and lists included)."""
+    """The secret strings of a secret option: the value itself, or inside a dict
+    (connection parameters, say) the values under secret-looking keys."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
+        for key, item in value.items():
+            if any(word in str(key).lower() for word in SECRET_KEYS):
+                yield from _strings(item)
     elif isinstance(value, (list, tuple)):
         for item in value:
             yield from _strings(item)
