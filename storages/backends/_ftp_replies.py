@@ -1,0 +1,77 @@
+"""Reading FTP server replies: reply codes, what an error reply means, MLST/MLSD
+facts, LIST lines (Unix and DOS style) and MDTM/MLST time stamps."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+
+def reply_code(exc: BaseException) -> int:
+    """The three-digit code an ftplib error starts with (0 if none)."""
+    match = re.match(r"\s*(\d{3})", str(exc))
+    return int(match.group(1)) if match else 0
+
+
+def not_implemented(exc: BaseException) -> bool:
+    """The server does not know the command (500/502): fall back to an older one."""
+    return reply_code(exc) in (500, 502)
+
+
+def is_denied(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in ("privilege", "permission", "denied", "not allowed"))
+
+
+def is_missing(exc: BaseException) -> bool:
+    """A 'no such file' reply: 550/450, or another code whose text says so (pyftpdlib's
+    MLSD answers 501 for a missing directory)."""
+    text = str(exc).lower()
+    if is_denied(exc):
+        return False
+    return reply_code(exc) in (550, 450) or any(w in text for w in ("no such", "not found", "does not exist"))
+
+
+def parse_time(value: str) -> datetime | None:
+    """An aware UTC time from ``YYYYMMDDHHMMSS[.fff]`` (MDTM, MLST ``modify``)."""
+    match = re.match(r"(\d{14})(?:\.(\d+))?$", value.strip())
+    if not match:
+        return None
+    stamp = datetime.strptime(match.group(1), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    if match.group(2):
+        stamp = stamp.replace(microsecond=int(match.group(2)[:6].ljust(6, "0")))
+    return stamp
+
+
+def facts(text: str) -> dict[str, str]:
+    """``type=file;size=3;modify=20240101120000;`` as a dict with lower-case keys."""
+    return {k.lower(): v for k, _, v in (f.partition("=") for f in text.split(";") if f)}
+
+
+def mlst_facts(reply: str) -> dict[str, str]:
+    """The facts of an MLST reply (``250-...`` / `` type=file;size=3; /path`` / ``250 End``)."""
+    lines = [line[1:] for line in reply.splitlines() if line.startswith(" ")]
+    return facts(lines[0].partition(" ")[0]) if lines else {}
+
+
+def parse_mlsd_line(line: str) -> tuple[str, bool] | None:
+    """(name, is_dir) from ``type=file;size=3;modify=...; name``; None for . and .."""
+    facts_text, _, name = line.partition(" ")
+    kind = facts(facts_text).get("type", "file").lower()
+    if not name or kind in ("cdir", "pdir"):
+        return None
+    return name, kind == "dir"
+
+
+def parse_list_line(line: str) -> tuple[str, bool] | None:
+    """(name, is_dir) from a Unix or DOS style LIST line."""
+    parts = line.split(None, 8)
+    if len(parts) == 9 and parts[0][:1] in ("d", "-", "l"):
+        name = parts[8]
+        if parts[0][0] == "l":
+            name = name.split(" -> ")[0]
+        return name, parts[0][0] == "d"
+    parts = line.split(None, 3)
+    if len(parts) == 4 and re.match(r"\d\d-\d\d-\d\d", parts[0]):
+        return parts[3], parts[2].upper() == "<DIR>"
+    return None
