@@ -19,11 +19,14 @@ from storages.backends.gcloud import GoogleCloudStorage
 
 
 @pytest.fixture
-def own_emulator():
+def own_emulator(request):
+    """A GCS emulator of this test's own (the session's one is shared)."""
     emulator = GCSEmulator()
     try:
         emulator.start()
     except EmulatorUnavailable as exc:
+        if request.config.getoption("--storage-strict"):
+            pytest.fail(str(exc), pytrace=False)
         pytest.skip(str(exc))
     yield emulator
     emulator.stop()
