@@ -172,6 +172,14 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
+    def finish(self) -> None:
+        """Close the upstream connection with the client's."""
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+            self._conn = None
+        super().finish()
+
     def _upstream(self) -> http.client.HTTPConnection:
         conn = getattr(self, "_conn", None)
         if conn is None:
