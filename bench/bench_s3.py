@@ -9,16 +9,24 @@ emulator in the same run.
 from __future__ import annotations
 
 import argparse
-import statistics
 import os
+import statistics
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import (  # noqa: E402
-    MB, CountingProxy, GeneratedStream, Sink, drain, peak_rss_growth, print_rows,
-    serve, throughput_mb_s, timed,
+    MB,
+    CountingProxy,
+    GeneratedStream,
+    Sink,
+    drain,
+    peak_rss_growth,
+    print_rows,
+    serve,
+    throughput_mb_s,
+    timed,
 )
 
 

@@ -230,7 +230,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(fault.status)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":  # a HEAD answer has no body, whatever its length says
+                self.wfile.write(payload)
             return
         if fault is not None and fault.stall:
             time.sleep(fault.stall)

@@ -165,7 +165,8 @@ def emulated_storages(request: pytest.FixtureRequest) -> Iterator[Callable[..., 
 
     overrides: list[Any] = []
 
-    def use(name: str = "s3", *, aliases: tuple[str, ...] = ("default", "staticfiles"), **options: Any) -> Any:
+    def use(name: str = "s3", *, aliases: tuple[str, ...] = ("default", "staticfiles"),
+            **options: Any) -> Any:
         from django.conf import settings
         from django.core.files.storage import storages
 

@@ -70,7 +70,8 @@ def calling_format_style(value: Any) -> str | None:
     name = name.rsplit(".", 1)[-1].rstrip("()")
     if name not in CALLING_FORMATS:
         raise ImproperlyConfigured(
-            f"AWS_S3_CALLING_FORMAT: unknown calling format {name!r}; use one of {', '.join(CALLING_FORMATS)}")
+            f"AWS_S3_CALLING_FORMAT: unknown calling format {name!r}; "
+            f"use one of {', '.join(CALLING_FORMATS)}")
     return CALLING_FORMATS[name]
 
 

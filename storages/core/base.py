@@ -13,7 +13,8 @@ import mimetypes
 import os
 import posixpath
 import threading
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any, Callable, Iterable, TypeVar
 
 from django.core.exceptions import SuspiciousFileOperation

@@ -112,7 +112,8 @@ def _class_attribute(cls: type, opt: Option) -> Any:
         for attr in (opt.name, *opt.aliases):
             if attr in vars(klass):
                 candidate = vars(klass)[attr]
-                if isinstance(candidate, (property, Option)) or callable(candidate) and not isinstance(candidate, type):
+                is_method = callable(candidate) and not isinstance(candidate, type)
+                if is_method or isinstance(candidate, (property, Option)):
                     continue
                 return candidate
     return _MISSING

@@ -1,6 +1,7 @@
 """The counting and fault-injecting proxy, in front of a real emulator (moto)."""
 
 import pytest
+from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
 
 from emulators.proxy import CountingProxy
@@ -29,7 +30,7 @@ def test_injected_status_fires_and_is_reported(proxied):
     proxy, storage = proxied
     storage.save("b.txt", ContentFile(b"b"))
     proxy.inject(method="HEAD", times=10, status=503)  # more than the SDK's own retries
-    with pytest.raises(Exception):
+    with pytest.raises(ClientError, match="503"):
         storage.exists("b.txt")
     fired = proxy.fired
     assert fired and {(method, kind) for method, _, kind in fired} == {("HEAD", "status")}
@@ -41,7 +42,7 @@ def test_cut_body_is_an_error_not_a_short_read(proxied):
     proxy, storage = proxied
     storage.save("c.bin", ContentFile(b"z" * 200_000))
     proxy.inject(method="GET", cut_after=1000)
-    with pytest.raises(Exception):
+    with pytest.raises(ConnectionError, match="c.bin"):
         with storage.open("c.bin") as f:
             f.read()
     assert [kind for *_, kind in proxy.fired] == ["cut"]

@@ -44,7 +44,8 @@ def test_env_points_the_sdk_at_the_emulator(monkeypatch):
         for key, value in emulator.env().items():
             monkeypatch.setenv(key, value)
         client = boto3.client("s3")  # configured only by the environment
-        assert emulator.storage_options()["bucket_name"] in [b["Name"] for b in client.list_buckets()["Buckets"]]
+        buckets = [b["Name"] for b in client.list_buckets()["Buckets"]]
+        assert emulator.storage_options()["bucket_name"] in buckets
 
 
 def test_free_port_is_bindable():

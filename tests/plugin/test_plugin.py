@@ -98,5 +98,6 @@ def broken_s3(monkeypatch):
     lenient = pytester.runpytest_subprocess("--storage-backend=s3", "-p", "no:cacheprovider", "-rs")
     lenient.assert_outcomes(skipped=1)
     lenient.stdout.fnmatch_lines(["*the s3 emulator cannot run here: pretend Node.js is missing*"])
-    strict = pytester.runpytest_subprocess("--storage-backend=s3", "--storage-strict", "-p", "no:cacheprovider")
+    strict = pytester.runpytest_subprocess("--storage-backend=s3", "--storage-strict",
+                                           "-p", "no:cacheprovider")
     strict.assert_outcomes(errors=1)
