@@ -22,7 +22,15 @@ from urllib.parse import unquote, urlsplit
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import (  # noqa: E402
-    MB, GeneratedStream, Sink, drain, peak_rss_growth, print_rows, serve, throughput_mb_s, timed,
+    MB,
+    GeneratedStream,
+    Sink,
+    drain,
+    peak_rss_growth,
+    print_rows,
+    serve,
+    throughput_mb_s,
+    timed,
 )
 
 

@@ -20,8 +20,16 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import (  # noqa: E402
-    MB, CountingProxy, GeneratedStream, Sink, drain, peak_rss_growth, print_rows,
-    serve, throughput_mb_s, timed,
+    MB,
+    CountingProxy,
+    GeneratedStream,
+    Sink,
+    drain,
+    peak_rss_growth,
+    print_rows,
+    serve,
+    throughput_mb_s,
+    timed,
 )
 
 PART = 8 * MB  # the backend's default part and the raw client's chunk size
