@@ -27,8 +27,10 @@ class SFTPEmulator(Emulator):
     name = "sftp"
     backend = "storages.backends.sftpstorage.SFTPStorage"
 
-    def __init__(self) -> None:
+    def __init__(self, base_dir: str | Path | None = None) -> None:
         super().__init__()
+        #: Where the emulator's temp directory is made (default: the system's).
+        self.base_dir = base_dir
         self.username = USERNAME
         self.password = "pw-" + secrets.token_urlsafe(18)
         self.workdir: Path | None = None
@@ -60,7 +62,7 @@ class SFTPEmulator(Emulator):
         self.started = True
 
     def _prepare(self, generate: Callable[[], tuple[Any, str]]) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="storages-sftp-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix="storages-sftp-", dir=self.base_dir))
         self.root_dir = self.workdir / "root"
         self.root_dir.mkdir()
         self._host_key, _ = generate()

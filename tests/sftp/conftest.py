@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -11,10 +12,11 @@ from emulators.sftp import SFTPEmulator
 
 
 @pytest.fixture
-def own_sftp() -> Iterator[SFTPEmulator]:
+def own_sftp(tmp_path: Path) -> Iterator[SFTPEmulator]:
     """A private SFTP emulator: tests that restart it, plant files in its jail or
-    count its connections must not disturb the session's shared one."""
-    emulator = SFTPEmulator()
+    count its connections must not disturb the session's shared one. Its
+    directory is made in ``tmp_path``, so nothing else writes beside the jail."""
+    emulator = SFTPEmulator(base_dir=tmp_path)
     try:
         emulator.start()
     except EmulatorUnavailable as exc:

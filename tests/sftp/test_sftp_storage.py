@@ -228,23 +228,27 @@ def test_one_connection_per_thread_closed_with_the_storage(own_sftp):
 # -- the jail ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("bad", ["../x", "/etc/passwd", "a/../../x", "..\\x"])
-def test_escaping_names_are_refused_and_nothing_appears_outside(sftp_emulator, make_sftp, bad):
-    storage = make_sftp()
-    outside = sftp_emulator.workdir.parent
-    before = set(os.listdir(outside)), _tree(sftp_emulator.workdir)
+def test_escaping_names_are_refused_and_nothing_appears_outside(own_sftp, bad):
+    storage = SFTPStorage(**own_sftp.new_namespace())
+    storage.save("inside.txt", ContentFile(b"fine"))
+    outside = own_sftp.workdir.parent  # this test's own tmp_path
+    before = _tree(outside)
     with pytest.raises(SuspiciousFileOperation):
         storage.save(bad, ContentFile(b"evil"))
     with pytest.raises(SuspiciousFileOperation):
         storage.open(bad, "wb")
-    assert (set(os.listdir(outside)), _tree(sftp_emulator.workdir)) == before
+    assert _tree(outside) == before
+    storage.close()
 
 
 def test_the_server_refuses_escapes_itself(own_sftp):
     """Defence in depth: a client that skips the backend's checks gets nowhere."""
     client = own_sftp.client()
-    outside = own_sftp.workdir.parent
-    before = set(os.listdir(outside)), _tree(own_sftp.workdir)
-    for path in ("../x", "/../x", "/a/../../x", "../../../../etc/passwd"):
+    outside = own_sftp.workdir.parent  # this test's own tmp_path: nothing else writes there
+    before = _tree(outside)
+    # Escapes aim at harmless places in tmp_path, never at real system files.
+    deep = "../" * 20 + str(outside / "deep.txt").lstrip("/")
+    for path in ("../x", "/../x", "/a/../../x", "../../escaped", deep):
         with pytest.raises(PermissionError):
             client.open(path, "w")
         with pytest.raises(PermissionError):
@@ -265,18 +269,16 @@ def test_the_server_refuses_escapes_itself(own_sftp):
         client.open("/planted/passwd")
     with pytest.raises(PermissionError):
         client.listdir("/planted")
-    after = set(os.listdir(outside)), _tree(own_sftp.workdir)
-    assert after[0] == before[0]
-    assert after[1] - before[1] == {str(own_sftp.local_path(p)) for p in ("/inside.txt", "/planted")}
+    assert _tree(outside) - before == {str(own_sftp.local_path(p)) for p in ("/inside.txt", "/planted")}
     client.close()
 
 
 def test_a_root_outside_the_jail_is_refused_by_the_server(own_sftp):
     storage = SFTPStorage(**own_sftp.new_namespace(location="/../outside/"))
-    before = set(os.listdir(own_sftp.workdir.parent))
+    before = _tree(own_sftp.workdir.parent)
     with pytest.raises(PermissionError):
         storage.save("a.txt", ContentFile(b"x"))
-    assert set(os.listdir(own_sftp.workdir.parent)) == before
+    assert _tree(own_sftp.workdir.parent) == before
     assert not (own_sftp.workdir / "outside").exists()
     storage.close()
 
