@@ -401,6 +401,8 @@ class SFTPStorage(BaseStorage):
                 f"SFTP authentication failed for user {user!r} at {where}: {exc} "
                 "Check the password or key in SFTP_STORAGE_PARAMS."
             )
+        if isinstance(exc, paramiko.SFTPError):
+            return OSError(f"SFTP protocol error from {where} on {name!r}: {exc}")
         if isinstance(exc, OSError) and not _is_connection_error(exc) and exc.errno is None \
                 and not isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
             return OSError(f"SFTP server {where} refused the operation on {name!r}: {exc}")
