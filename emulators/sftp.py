@@ -13,6 +13,7 @@ import shutil
 import socket
 import tempfile
 import time
+import weakref
 from pathlib import Path
 from typing import Any, Callable
 
@@ -63,6 +64,8 @@ class SFTPEmulator(Emulator):
 
     def _prepare(self, generate: Callable[[], tuple[Any, str]]) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="storages-sftp-", dir=self.base_dir))
+        # Removed by stop(); this covers an emulator dropped or an interpreter exiting without it.
+        weakref.finalize(self, shutil.rmtree, self.workdir, True)
         self.root_dir = self.workdir / "root"
         self.root_dir.mkdir()
         self._host_key, _ = generate()
