@@ -1,6 +1,6 @@
 """Azure backend on Azurite: requests per operation, memory, throughput, small-op cost.
 
-Run: ``python bench/bench_azure.py [--size-mb 500] [--small 200]``. Azurite runs in
+Run: ``python bench/bench_azure.py [--size-mb 500] [--small 200] [--repeat 3]``. Azurite runs in
 its own process (``python -m emulators up azure``), so its memory is not counted.
 Figures are medians where repeated; ratios compare our backend with the raw
 azure-storage-blob client on the same emulator in the same run.
@@ -9,16 +9,26 @@ azure-storage-blob client on the same emulator in the same run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import (  # noqa: E402
-    MB, CountingProxy, GeneratedStream, Sink, drain, peak_rss_growth, print_rows,
-    serve, throughput_mb_s, timed,
+    MB,
+    CountingProxy,
+    GeneratedStream,
+    Sink,
+    drain,
+    peak_rss_growth,
+    print_rows,
+    serve,
+    throughput_mb_s,
+    timed,
 )
 
 
@@ -59,9 +69,11 @@ def requests_per_operation(options: dict, proxy: CountingProxy, endpoint: str) -
     plain = make_storage(proxied, expiration_secs=None)
     on.save("warm.txt", ContentFile(b"warm"))  # clients created outside the counts
     off.exists("warm.txt")
+    plain.exists("warm.txt")
     rows = []
 
     def count(label, fn):
+        on.exists("warm.txt")  # refresh the proxy's upstream connection outside the count
         with proxy.counting() as counter:
             fn()
         rows.append((label, counter.count))
@@ -93,23 +105,22 @@ def requests_per_operation(options: dict, proxy: CountingProxy, endpoint: str) -
     return rows
 
 
-def big_file(options: dict, size: int) -> list[tuple[str, object]]:
-    """Throughput is timed without the RSS sampler running (it costs CPU), on both sides;
-    peak RSS growth is measured in separate passes."""
+def _operations(options: dict, size: int) -> dict:
+    """The four large-file operations: ours and raw, save and read."""
     from django.core.files.base import File
 
     storage = make_storage(options, file_overwrite=True)
-    container = raw_container(options)
-    container.upload_blob("warm", b"w", overwrite=True)
-    storage.exists("warm")
-    raw_blob = container.get_blob_client("raw.bin")
+    tuned = make_storage(options, file_overwrite=True, max_memory_size=8 * MB)
+    raw_blob = raw_container(options).get_blob_client("raw.bin")
 
-    def save():
-        storage.save("big.bin", File(GeneratedStream(size), name="big.bin"))
+    def saver(storage, name):
+        return lambda: storage.save(name, File(GeneratedStream(size), name=name))
 
-    def read():
-        with storage.open("big.bin", "rb") as f:
-            assert drain(f, MB) == size
+    def reader(storage, name):
+        def read():
+            with storage.open(name, "rb") as f:
+                assert drain(f, MB) == size
+        return read
 
     def raw_save():
         raw_blob.upload_blob(GeneratedStream(size), length=size, overwrite=True, max_concurrency=2)
@@ -117,33 +128,59 @@ def big_file(options: dict, size: int) -> list[tuple[str, object]]:
     def raw_read():
         raw_blob.download_blob(max_concurrency=1).readinto(Sink())
 
-    ours_up, _ = timed(save)
-    ours_down, _ = timed(read)
-    raw_up, _ = timed(raw_save)
-    raw_down, _ = timed(raw_read)
-    save_rss, _ = peak_rss_growth(save)
-    read_rss, _ = peak_rss_growth(read)
-    raw_save_rss, _ = peak_rss_growth(raw_save)
-    raw_read_rss, _ = peak_rss_growth(raw_read)
+    return {"save": saver(storage, "big.bin"), "read": reader(storage, "big.bin"),
+            "raw_save": raw_save, "raw_read": raw_read,
+            "save8": saver(tuned, "big8.bin"), "read8": reader(tuned, "big8.bin")}
 
-    up, down = throughput_mb_s(size, ours_up), throughput_mb_s(size, ours_down)
-    raw_up_mb, raw_down_mb = throughput_mb_s(size, raw_up), throughput_mb_s(size, raw_down)
-    rows = [
-        (f"peak RSS growth, save {size // MB} MB (MB)", save_rss),
-        (f"peak RSS growth, read {size // MB} MB (MB)", read_rss),
-        (f"peak RSS growth, raw upload_blob {size // MB} MB (MB)", raw_save_rss),
-        (f"peak RSS growth, raw download_blob().readinto {size // MB} MB (MB)", raw_read_rss),
-        (f"save MB/s: ours ({storage.part_size // MB} MB blocks, {storage.upload_max_conn} conn)", up),
-        ("save MB/s: raw upload_blob (4 MB blocks, 2 conn)", raw_up_mb),
-        ("save ratio ours/raw", up / raw_up_mb),
-        ("read MB/s: ours", down),
-        ("read MB/s: raw download_blob().readinto", raw_down_mb),
-        ("read ratio ours/raw", down / raw_down_mb),
+
+def _warm(options: dict) -> None:
+    """Create clients and import everything outside the measurements."""
+    from django.core.files.base import ContentFile
+
+    make_storage(options, file_overwrite=True).save("warm", ContentFile(b"w"))
+    raw_container(options).get_blob_client("warm").get_blob_properties()
+
+
+def rss_in_fresh_process(kind: str, options: dict, size: int) -> float:
+    """Peak RSS growth of one operation in a new interpreter, so no earlier run has grown the heap."""
+    env = {**os.environ, "BENCH_AZURE_OPTIONS": json.dumps(options)}
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--rss", kind, "--size-mb",
+                          str(size // MB)], env=env, capture_output=True, text=True, check=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def big_file(options: dict, size: int, repeat: int) -> list[tuple[str, object]]:
+    """Throughput (median of ``repeat``) is timed in this process, without the RSS sampler running;
+    peak RSS growth is measured for each operation in a fresh process."""
+
+    _warm(options)
+    ops = _operations(options, size)
+    samples: dict[str, list[float]] = {}
+    for _ in range(repeat):  # interleaved, so drift in the emulator hits both sides alike
+        for kind in ("save", "raw_save", "save8", "read", "raw_read", "read8"):
+            samples.setdefault(kind, []).append(timed(ops[kind])[0])
+    mb_s = {kind: throughput_mb_s(size, statistics.median(values)) for kind, values in samples.items()}
+    rss = {kind: rss_in_fresh_process(kind, options, size) for kind in ops}
+
+    storage = make_storage(options)
+    blocks = f"{storage.part_size // MB} MB blocks, {storage.upload_max_conn} conn"
+    mb = size // MB
+    return [
+        (f"peak RSS growth, save {mb} MB (MB)", rss["save"]),
+        (f"peak RSS growth, read {mb} MB (MB)", rss["read"]),
+        (f"peak RSS growth, raw upload_blob {mb} MB (MB)", rss["raw_save"]),
+        (f"peak RSS growth, raw download_blob().readinto {mb} MB (MB)", rss["raw_read"]),
+        (f"save MB/s: ours ({blocks})", mb_s["save"]),
+        ("save MB/s: raw upload_blob (4 MB blocks, 2 conn)", mb_s["raw_save"]),
+        ("save ratio ours/raw", mb_s["save"] / mb_s["raw_save"]),
+        (f"read MB/s: ours ({storage.part_size // MB} MB chunks)", mb_s["read"]),
+        ("read MB/s: raw download_blob().readinto (32 MB, then 4 MB chunks)", mb_s["raw_read"]),
+        ("read ratio ours/raw", mb_s["read"] / mb_s["raw_read"]),
+        ("with AZURE_BLOB_MAX_MEMORY_SIZE = 8 MB:", ""),
+        (f"  peak RSS growth, save / read {mb} MB (MB)", f"{rss['save8']:.2f} / {rss['read8']:.2f}"),
+        ("  save MB/s, ratio ours/raw", f"{mb_s['save8']:.2f}, {mb_s['save8'] / mb_s['raw_save']:.2f}"),
+        ("  read MB/s, ratio ours/raw", f"{mb_s['read8']:.2f}, {mb_s['read8'] / mb_s['raw_read']:.2f}"),
     ]
-    tuned = make_storage(options, file_overwrite=True, max_memory_size=8 * MB)
-    tuned_up, _ = timed(lambda: tuned.save("big8.bin", File(GeneratedStream(size), name="big8.bin")))
-    rows.append(("save MB/s: ours with AZURE_BLOB_MAX_MEMORY_SIZE = 8 MB", throughput_mb_s(size, tuned_up)))
-    return rows
 
 
 def small_operations(options: dict, count: int) -> list[tuple[str, object]]:
@@ -207,15 +244,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=int, default=500)
     parser.add_argument("--small", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3, help="large-file timings: median of this many")
+    parser.add_argument("--rss", help=argparse.SUPPRESS)  # child mode of rss_in_fresh_process
     args = parser.parse_args()
     setup_django()
+    if args.rss:
+        options = json.loads(os.environ["BENCH_AZURE_OPTIONS"])
+        _warm(options)
+        print(peak_rss_growth(_operations(options, args.size_mb * MB)[args.rss])[0])
+        return
     with serve("azure") as described:
         options = described["options"]
         endpoint = described["endpoint"]
         with CountingProxy(described["host"], described["port"]) as proxy:
             print_rows("Azure: HTTP requests per operation", requests_per_operation(options, proxy, endpoint))
         print_rows("Azure: small operations vs raw azure-storage-blob", small_operations(options, args.small))
-        print_rows("Azure: large file vs raw azure-storage-blob", big_file(options, args.size_mb * MB))
+        print_rows("Azure: large file vs raw azure-storage-blob",
+                   big_file(options, args.size_mb * MB, args.repeat))
     print_rows("Azure: emulator", emulator_start())
 
 

@@ -201,7 +201,7 @@ class AzureEmulator(ProcessEmulator):
             pass
 
     def new_container(self, public_access: str | None = None) -> str:
-        """Create a fresh, empty container and return its name (``public_access``: None, 'blob', 'container')."""
+        """Create a fresh, empty container; return its name (public_access: None, 'blob', 'container')."""
         name = unique_name("c")
         self._create_container(name, public_access)
         return name

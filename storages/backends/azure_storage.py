@@ -95,7 +95,8 @@ class AzureStorage(BaseStorage):
     def container(self) -> str:
         if not self.azure_container:
             raise ImproperlyConfigured(
-                f"{type(self).__name__} needs a container: set AZURE_CONTAINER (or the 'azure_container' option)")
+                f"{type(self).__name__} needs a container: set AZURE_CONTAINER "
+                "(or the 'azure_container' option)")
         return self.azure_container
 
     @property

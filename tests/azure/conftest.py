@@ -31,7 +31,8 @@ def raw_container(azure_emulator: AzureEmulator, make_storage: Any) -> Any:
 
 
 @pytest.fixture
-def proxied(azure_emulator: AzureEmulator, make_storage: Any) -> Iterator[tuple[CountingProxy, Callable[..., AzureStorage]]]:
+def proxied(azure_emulator: AzureEmulator,
+            make_storage: Any) -> Iterator[tuple[CountingProxy, Callable[..., AzureStorage]]]:
     """A request-counting proxy in front of Azurite, and a storage factory that goes through it."""
     with CountingProxy(azure_emulator.host, azure_emulator.port) as proxy:
         connection_string = azure_emulator.connection_string.replace(azure_emulator.endpoint, proxy.endpoint)

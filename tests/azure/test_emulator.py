@@ -69,7 +69,8 @@ def test_missing_azurite_says_npm_ci(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", os.path.dirname(azure_module._node()))  # node, but no azurite-blob
     if azure_module.shutil.which("azurite-blob"):
         pytest.skip("a global azurite-blob is on PATH next to node")
-    with pytest.raises(EmulatorUnavailable, match=rf"Azurite {AZURITE_VERSION} is not installed: run `npm ci` in"):
+    message = rf"Azurite {AZURITE_VERSION} is not installed: run `npm ci` in"
+    with pytest.raises(EmulatorUnavailable, match=message):
         find_azurite()
 
 
@@ -79,8 +80,8 @@ def test_suite_reports_why_it_cannot_run_without_node(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in {"AZURITE_BLOB", "PYTEST_ADDOPTS", "STORAGE_STRICT"}}  # CI runs strict
     env["PATH"] = str(tmp_path)
-    argv = [sys.executable, "-m", "pytest", "tests/conformance/test_seed_storage.py", "--storage-backend=azure",
-            "-q", "-rs", "-p", "no:randomly", "-p", "no:xdist"]
+    argv = [sys.executable, "-m", "pytest", "tests/conformance/test_seed_storage.py",
+            "--storage-backend=azure", "-q", "-rs", "-p", "no:randomly", "-p", "no:xdist"]
     result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert "1 skipped" in result.stdout, result.stdout + result.stderr
     assert "Node.js is not installed" in result.stdout

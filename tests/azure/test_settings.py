@@ -120,8 +120,10 @@ def test_container_that_does_not_exist(make_storage):
 
 
 def test_malformed_connection_string_does_not_echo_it():
-    storage = AzureStorage(connection_string="this is not a connection string secretvalue", azure_container="c")
-    with pytest.raises(ImproperlyConfigured, match="AZURE_CONNECTION_STRING cannot be used .*malformed") as info:
+    storage = AzureStorage(connection_string="this is not a connection string secretvalue",
+                           azure_container="c")
+    message = "AZURE_CONNECTION_STRING cannot be used .*malformed"
+    with pytest.raises(ImproperlyConfigured, match=message) as info:
         storage.exists("x")
     assert "secretvalue" not in str(info.value)
 

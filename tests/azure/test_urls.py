@@ -120,7 +120,8 @@ def test_no_credential_is_refused_and_says_where(azure_https_emulator):
     """An endpoint without any credential: anonymous calls on a private container are refused."""
     emulator = azure_https_emulator
     storage = AzureStorage(connection_string=f"BlobEndpoint={emulator.blob_endpoint};",
-                           azure_container="storages-dev", client_options={"connection_verify": emulator.ca_file})
+                           azure_container="storages-dev",
+                           client_options={"connection_verify": emulator.ca_file})
     with pytest.raises(PermissionError, match="AuthorizationFailure") as info:
         storage.open("anything.txt")
     assert f"{emulator.blob_endpoint}/storages-dev" in str(info.value)
