@@ -1,33 +1,24 @@
 """SFTP storage on paramiko (SEED.md, "SFTP").
 
 One SSH connection per thread, checked before use and re-established after a
-server restart. Host keys are verified against a known-hosts file; an unknown
-key is refused unless ``SFTP_STORAGE_ACCEPT_UNKNOWN_HOST_KEY`` opts in. Reads
-stream through a bounded read-ahead window; writes stream to a hidden
-temporary name that is renamed into place: ``posix-rename`` (atomic replace)
-when overwriting, plain SFTP ``RENAME`` (which refuses an existing target) for
-create-only saves.
+server restart (see ``_sftp_connection``). Host keys are verified against a
+known-hosts file; an unknown key is refused unless
+``SFTP_STORAGE_ACCEPT_UNKNOWN_HOST_KEY`` opts in. Reads stream through a
+bounded read-ahead window; writes stream to a hidden temporary name that is
+renamed into place: ``posix-rename`` (atomic replace) when overwriting, plain
+SFTP ``RENAME`` (which refuses an existing target) for create-only saves.
 """
 
 from __future__ import annotations
 
-import base64
-import getpass
-import hashlib
 import logging
-import os
 import posixpath
 import re
-import socket
 import stat
-import threading
 import uuid
-import weakref
 from datetime import datetime, timezone
-from typing import Any, Callable, TypeVar
+from typing import Any
 from urllib.parse import quote, urljoin
-
-from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import (
     BaseStorage,
@@ -36,15 +27,14 @@ from storages.core import (
     ServiceUnavailable,
     Upload,
     clean_name,
-    require,
     to_bool,
     to_int,
 )
 
+from ._sftp_connection import SFTPConnectionMixin, is_connection_error
 from ._sftp_transfer import ReadStream, WriteStream
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: Uploads are written to ``.~sftp-<hex>.part`` beside the target; listings hide these.
 _TEMP_NAME = re.compile(r"^\.~sftp-[0-9a-f]{32}\.part$")
@@ -57,70 +47,11 @@ def to_mode(value: Any) -> int:
     return int(value)
 
 
-class _Connection:
-    """One SSH connection and its SFTP session, closed when dropped."""
-
-    def __init__(self, ssh: Any, sftp: Any) -> None:
-        self.ssh = ssh
-        self.sftp = sftp
-        weakref.finalize(self, ssh.close)
-
-    @property
-    def active(self) -> bool:
-        transport = self.ssh.get_transport()
-        return transport is not None and transport.is_active()
-
-    def close(self) -> None:
-        self.ssh.close()
-
-
-class _Connections:
-    """Every live connection of one storage, to close them all at once."""
-
-    def __init__(self) -> None:
-        self._live: weakref.WeakSet[_Connection] = weakref.WeakSet()
-        self._lock = threading.Lock()
-
-    def add(self, conn: _Connection) -> None:
-        with self._lock:
-            self._live.add(conn)
-
-    def close_all(self) -> None:
-        with self._lock:
-            conns = list(self._live)
-        for conn in conns:
-            conn.close()
-
-
-def _is_connection_error(exc: BaseException) -> bool:
-    import paramiko
-
-    if isinstance(exc, (EOFError, socket.timeout, ConnectionError)):
-        return True
-    if isinstance(exc, paramiko.SSHException) and not isinstance(exc, paramiko.AuthenticationException):
-        return True
-    return isinstance(exc, OSError) and str(exc) == "Socket is closed"
-
-
-def _no_delay(transport: Any) -> None:
-    """Send each request at once: SFTP waits on small replies, and Nagle with
-    delayed ACKs would add up to 40 ms to every synchronous request."""
-    try:
-        transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (AttributeError, OSError):
-        pass  # not a TCP socket (a ProxyCommand, say)
-
-
-def _fingerprint(key: Any) -> str:
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
 def _timestamp(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, timezone.utc)
 
 
-class SFTPStorage(BaseStorage):
+class SFTPStorage(SFTPConnectionMixin, BaseStorage):
     """Files on an SFTP server, under ``SFTP_STORAGE_ROOT``."""
 
     options = (
@@ -151,15 +82,10 @@ class SFTPStorage(BaseStorage):
     write_window = 4 * 1024 * 1024
 
     def _options_changed(self) -> None:
-        # The base drops every thread's connection; each closes once nothing uses it
-        # (a stream still reading keeps its own).
-        super()._options_changed()
-        self._connections = _Connections()
-        weakref.finalize(self, self._connections.close_all)
-        self._prompted_password: str | None = None
+        super()._options_changed()  # also drops every thread's connection
         self._posix_rename = True
 
-    # -- connections ---------------------------------------------------------------
+    # -- where -----------------------------------------------------------------------
     @property
     def port(self) -> int:
         return int((self.params or {}).get("port") or 22)
@@ -168,99 +94,8 @@ class SFTPStorage(BaseStorage):
         user = (self.params or {}).get("username")
         return f"sftp://{user + '@' if user else ''}{self.host}:{self.port}"
 
-    def _known_host_file(self) -> str:
-        return os.path.expanduser(self.known_host_file or os.path.join("~", ".ssh", "known_hosts"))
-
-    def _connect(self) -> _Connection:
-        paramiko = require("paramiko", "sftp")
-        if not self.host:
-            raise ImproperlyConfigured("SFTPStorage needs a host: set SFTP_STORAGE_HOST (or 'host')")
-        params = dict(self.params or {})
-        if "hostname" in params:
-            raise ImproperlyConfigured("SFTP_STORAGE_PARAMS must not hold 'hostname': use SFTP_STORAGE_HOST")
-        if self._prompted_password is not None:
-            params["password"] = self._prompted_password
-        params.setdefault("timeout", 30)
-        for attempt in (1, 2):
-            ssh = self._new_client(paramiko)
-            try:
-                ssh.connect(self.host, **params)
-                _no_delay(ssh.get_transport())
-                sftp = ssh.open_sftp()
-                sftp.get_channel().settimeout(params["timeout"])
-            except paramiko.SSHException as exc:
-                ssh.close()
-                no_method = str(exc) == "No authentication methods available"
-                if not (no_method or isinstance(exc, paramiko.AuthenticationException)):
-                    raise
-                if attempt == 2 or not self.interactive or "password" in params:
-                    if no_method:
-                        raise ImproperlyConfigured(
-                            f"SFTPStorage has no way to log in to {self.endpoint()}: SFTP_STORAGE_PARAMS "
-                            "has no password, pkey or key_filename and no key or agent was usable "
-                            "(SFTP_STORAGE_INTERACTIVE = True asks for a password)."
-                        ) from exc
-                    raise
-                params.setdefault("username", getpass.getuser())
-                self._prompted_password = params["password"] = getpass.getpass(
-                    f"SFTP password for {params['username']}@{self.host}: ")
-                continue
-            except BaseException:
-                ssh.close()
-                raise
-            conn = _Connection(ssh, sftp)
-            self._connections.add(conn)
-            return conn
-        raise AssertionError("unreachable")
-
-    def _new_client(self, paramiko: Any) -> Any:
-        ssh = paramiko.SSHClient()
-        known = self._known_host_file()
-        if os.path.exists(known):
-            ssh.load_system_host_keys(known)  # read only: never written back
-        ssh.set_missing_host_key_policy(_AcceptUnknownHost() if self.accept_unknown_host_key
-                                        else _RefuseUnknownHost(known))
-        return ssh
-
-    def _conn(self) -> _Connection:
-        """This thread's connection, reconnecting if the old one is gone."""
-        conn = self._per_thread("conn", self._connect)
-        if not conn.active:
-            self._drop(conn)
-            conn = self._per_thread("conn", self._connect)
-        return conn
-
-    def _drop(self, conn: _Connection) -> None:
-        conn.close()
-        if getattr(self._local, "conn", None) is conn:
-            self._local.conn = None
-
-    def _run(self, func: Callable[[Any], T]) -> T:
-        """``func(sftp)``, run again once on a new connection if the old one died."""
-        conn = self._conn()
-        try:
-            return func(conn.sftp)
-        except Exception as exc:
-            if conn.active and not _is_connection_error(exc):
-                raise
-            log.info("SFTP connection to %s lost (%s); reconnecting", self.endpoint(), exc)
-            self._drop(conn)
-        return func(self._conn().sftp)
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.endpoint()}{self.location or ''}>"
-
-    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
-        """For migrations: SFTP_STORAGE_PARAMS (passwords, keys) never goes into a file."""
-        path, args, kwargs = super().deconstruct()
-        return path, args, {k: v for k, v in kwargs.items() if k not in self._secret_names()}
-
-    def close(self) -> None:
-        """Close every connection this storage opened (in any thread)."""
-        self._connections.close_all()
-        self._local = threading.local()
-
-    disconnect = close
 
     # -- hooks -----------------------------------------------------------------------
     def _info(self, attrs: Any) -> ObjectInfo:
@@ -389,12 +224,7 @@ class SFTPStorage(BaseStorage):
 
         where = self.endpoint()
         if isinstance(exc, paramiko.BadHostKeyException):
-            return ImproperlyConfigured(
-                f"The host key of {where} ({exc.key.get_name()} {_fingerprint(exc.key)}) does not match "
-                f"the one in {self._known_host_file()} ({_fingerprint(exc.expected_key)}). Either the "
-                "server was reinstalled or someone is intercepting the connection; check with its "
-                "administrator before updating the known-hosts file."
-            )
+            return self._host_key_mismatch(exc)
         if isinstance(exc, paramiko.AuthenticationException):
             user = (self.params or {}).get("username") or "(default user)"
             return PermissionError(
@@ -403,7 +233,7 @@ class SFTPStorage(BaseStorage):
             )
         if isinstance(exc, paramiko.SFTPError):
             return OSError(f"SFTP protocol error from {where} on {name!r}: {exc}")
-        if isinstance(exc, OSError) and not _is_connection_error(exc) and exc.errno is None \
+        if isinstance(exc, OSError) and not is_connection_error(exc) and exc.errno is None \
                 and not isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
             return OSError(f"SFTP server {where} refused the operation on {name!r}: {exc}")
         if isinstance(exc, (OSError, EOFError, paramiko.SSHException)):
@@ -421,34 +251,6 @@ def _exists(sftp: Any, path: str) -> bool:
     except FileNotFoundError:
         return False
     return True
-
-
-class _RefuseUnknownHost:
-    """paramiko policy: refuse a host key that is not in the known-hosts file, saying how to fix it."""
-
-    def __init__(self, known_file: str) -> None:
-        self.known_file = known_file
-
-    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
-        missing = "" if os.path.exists(self.known_file) else " (the file does not exist)"
-        host, _, port = hostname.strip("[").partition("]:")
-        raise ImproperlyConfigured(
-            f"Refusing the SFTP server {hostname}: its {key.get_name()} host key {_fingerprint(key)} "
-            f"is not in the known-hosts file {self.known_file}{missing}. Confirm the fingerprint with "
-            f"the server's administrator, then add it (e.g. ssh-keyscan {'-p ' + port + ' ' if port else ''}"
-            f"{host} >> {self.known_file}) or point SFTP_KNOWN_HOST_FILE at a file that has it. "
-            "To accept unknown host keys without checking (insecure), set "
-            "SFTP_STORAGE_ACCEPT_UNKNOWN_HOST_KEY = True."
-        )
-
-
-class _AcceptUnknownHost:
-    """paramiko policy (opt-in): accept an unknown host key for this connection, and log it."""
-
-    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
-        log.warning("Accepting the unknown %s host key %s of %s (SFTP_STORAGE_ACCEPT_UNKNOWN_HOST_KEY)",
-                    key.get_name(), _fingerprint(key), hostname)
-        client.get_host_keys().add(hostname, key.get_name(), key)
 
 
 class _SFTPUpload(Upload):
