@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, require, split_listing, to_bool, to_int
+from storages.core.errors import translated
 
 #: Keyword arguments of ``azure.storage.blob.ContentSettings`` (AZURE_OBJECT_PARAMETERS keys).
 CONTENT_SETTINGS = ("content_type", "content_encoding", "content_language", "content_disposition",
@@ -201,7 +202,9 @@ class AzureStorage(BaseStorage):
                 "AZURE_ACCOUNT_KEY / AZURE_SAS_TOKEN / AZURE_TOKEN_CREDENTIAL / AZURE_CONNECTION_STRING "
                 "and the credential's permissions")
         if isinstance(exc, errors.HttpResponseError) and code in {"InvalidResourceName", "InvalidUri"}:
-            return ImproperlyConfigured(f"Azure rejected the name of {name!r} in {where} ({code})")
+            return ImproperlyConfigured(
+                f"Azure rejected the name of {name!r} or of {where} ({code}); container names are 3-63 "
+                "lowercase letters, digits and hyphens")
         if isinstance(exc, (errors.ServiceRequestError, errors.ServiceResponseError)):
             return ConnectionError(f"Azure Blob endpoint {self.endpoint()} is unreachable: "
                                    f"{type(exc).__name__}")
@@ -270,7 +273,8 @@ class AzureStorage(BaseStorage):
         expire = self.expiration_secs if expire is None else expire
         if not expire:
             return base
-        return f"{base}?{self._sas(key, int(expire), parameters or {}, mode)}"
+        with translated(self, name):
+            return f"{base}?{self._sas(key, int(expire), parameters or {}, mode)}"
 
     def _sas(self, key: str, expire: int, parameters: dict[str, Any], mode: str) -> str:
         blob = _blob()
@@ -307,18 +311,15 @@ class _Download:
     """A readable stream over a ``StorageStreamDownloader`` (which fetches chunk by chunk)."""
 
     def __init__(self, downloader: Any) -> None:
-        self._downloader = downloader
+        self._downloader: Any = downloader
 
     def read(self, n: int = -1) -> bytes:
+        if self._downloader is None:
+            raise ValueError("read from a closed Azure download")
         return self._downloader.read(n)
 
     def close(self) -> None:
-        self._downloader = _Closed()
-
-
-class _Closed:
-    def read(self, n: int = -1) -> bytes:
-        raise ValueError("read from a closed Azure download")
+        self._downloader = None
 
 
 class _AzureUpload(Upload):

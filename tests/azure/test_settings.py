@@ -119,6 +119,12 @@ def test_container_that_does_not_exist(make_storage):
             call()
 
 
+def test_invalid_container_name(make_storage):
+    storage = make_storage(azure_container="Bad_Name")
+    with pytest.raises(ImproperlyConfigured, match="InvalidResourceName.*container names are 3-63 lowercase"):
+        storage.exists("x")
+
+
 def test_malformed_connection_string_does_not_echo_it():
     storage = AzureStorage(connection_string="this is not a connection string secretvalue",
                            azure_container="c")
