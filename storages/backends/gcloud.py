@@ -2,7 +2,8 @@
 
 Reads are one streamed (raw, ranged) download; small saves are one multipart
 upload; larger ones a resumable upload sent in parts of ``GS_BLOB_CHUNK_SIZE``
-and cancelled on failure, so nothing is visible until it is finalised.
+and cancelled on failure, so nothing is visible until it is finalised (see
+``_gcs_upload``).
 Create-only saves carry ``ifGenerationMatch=0``.
 """
 
@@ -10,8 +11,6 @@ from __future__ import annotations
 
 import codecs
 import datetime
-import io
-import logging
 import os
 import threading
 from email.utils import parsedate_to_datetime
@@ -33,13 +32,13 @@ from storages.core import (
     translated,
 )
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
+from storages.core.names import relative_to_root
 
-logger = logging.getLogger(__name__)
+from ._gcs_upload import TIMEOUT, GCSUpload, check_status
 
 CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
 PUBLIC_ENDPOINT = "https://storage.googleapis.com"
-TIMEOUT = 60
 PUBLIC_ACLS = {"publicRead", "public-read"}
 OTEL_TRACES_ENV = "ENABLE_GCS_PYTHON_CLIENT_OTEL_TRACES"
 
@@ -171,6 +170,11 @@ class GoogleCloudStorage(BaseStorage):
             self._create_bucket(bucket)
         return bucket
 
+    def _missing_bucket(self) -> FileNotFoundError:
+        return FileNotFoundError(
+            f"GCS bucket {self.bucket_name!r} (GS_BUCKET_NAME) does not exist at "
+            f"{self.emulator_host or PUBLIC_ENDPOINT}; create it or set GS_AUTO_CREATE_BUCKET = True")
+
     def _create_bucket(self, bucket: Any) -> None:
         from google.api_core.exceptions import Conflict
         from google.cloud.storage.acl import BucketACL
@@ -211,14 +215,6 @@ class GoogleCloudStorage(BaseStorage):
             return ConnectionError(f"GCS at {self.endpoint()} is unreachable or cut the connection: {exc}")
         return super().translate_error(exc, name)
 
-    def _check(self, response: Any, expected: tuple[int, ...]) -> Any:
-        """Raise the SDK's exception for an unexpected status of a raw request."""
-        if response.status_code not in expected:
-            from google.api_core.exceptions import from_http_response
-
-            raise from_http_response(response)
-        return response
-
     # -- hooks -----------------------------------------------------------------
     def _stat(self, key: str) -> ObjectInfo:
         blob = self.bucket.get_blob(key, timeout=TIMEOUT)
@@ -238,14 +234,14 @@ class GoogleCloudStorage(BaseStorage):
             headers["Range"] = f"bytes={start}-"
         response = self.client._http.request("GET", url, headers=headers, stream=True, timeout=TIMEOUT)
         try:
-            self._check(response, (200, 206))
+            check_status(response, (200, 206))
         except BaseException:
             response.close()
             raise
         return _RawBody(response), _info_from_headers(response.headers)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
-        params = dict(self.get_object_parameters(self._name_of(key)))
+        params = dict(self.get_object_parameters(relative_to_root(self.location, key)))
         acl = params.pop("acl", self.default_acl)
         content_type = params.pop("content_type", content_type)
         blob = self.bucket.blob(key)
@@ -258,12 +254,9 @@ class GoogleCloudStorage(BaseStorage):
                     and should_gzip(content_type, self.gzip_content_types))
         if compress:
             blob.content_encoding = "gzip"
-        upload: Upload = _GCSUpload(self, blob, create_only=create_only, content_type=content_type,
-                                    predefined_acl=acl)
+        upload: Upload = GCSUpload(self, blob, create_only=create_only, content_type=content_type,
+                                   predefined_acl=acl)
         return GzipUpload(upload, self.part_size) if compress else upload
-
-    def _name_of(self, key: str) -> str:
-        return key[len(self.location) + 1:] if self.location else key
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         """Blob properties (plus ``acl``) for ``name``; override to vary them per file."""
@@ -287,7 +280,7 @@ class GoogleCloudStorage(BaseStorage):
         """A V4 signed URL, or a public one when the ACL is publicRead or
         GS_QUERYSTRING_AUTH is off. Signing is local (no request) unless GS_IAM_SIGN_BLOB."""
         key = self._key(name)
-        acl = self.get_object_parameters(self._name_of(key)).get("acl", self.default_acl)
+        acl = self.get_object_parameters(relative_to_root(self.location, key)).get("acl", self.default_acl)
         if acl in PUBLIC_ACLS or not self.querystring_auth:
             quoted = quote(key, safe="/~")
             if self.custom_endpoint:
@@ -354,103 +347,3 @@ def _info_from_headers(headers: Any) -> ObjectInfo:
         content_encoding=None if encoding in (None, "", "identity") else encoding,
         etag=headers.get("ETag"),
     )
-
-
-class _GCSUpload(Upload):
-    """One multipart request for a small file; a resumable session otherwise.
-
-    Parts are PUT to the session as they come; ``abort`` cancels the session,
-    and nothing is visible under the name until the final request."""
-
-    def __init__(self, storage: GoogleCloudStorage, blob: Any, *, create_only: bool,
-                 content_type: str | None, predefined_acl: str | None) -> None:
-        self._storage = storage
-        self._client = storage.client
-        self._blob = blob
-        self._create_only = create_only
-        self._content_type = content_type
-        self._acl = predefined_acl
-        self._session: str | None = None
-        self._offset = 0
-
-    def _missing_bucket(self) -> FileNotFoundError:
-        return FileNotFoundError(
-            f"GCS bucket {self._storage.bucket_name!r} (GS_BUCKET_NAME) does not exist at "
-            f"{self._storage.emulator_host or PUBLIC_ENDPOINT}; create it or set "
-            "GS_AUTO_CREATE_BUCKET = True")
-
-    def _put(self, data: bytes, content_range: str) -> Any:
-        return self._client._http.request(
-            "PUT", self._session, data=data, headers={"Content-Range": content_range},
-            timeout=TIMEOUT, allow_redirects=False)
-
-    def write_part(self, data: bytes) -> None:
-        from google.api_core.exceptions import NotFound
-
-        if self._session is None:
-            try:
-                self._session = self._blob.create_resumable_upload_session(
-                    content_type=self._content_type, client=self._client, timeout=TIMEOUT,
-                    predefined_acl=self._acl, if_generation_match=0 if self._create_only else None)
-            except NotFound as exc:
-                raise self._missing_bucket() from exc
-        end = self._offset + len(data)
-        sent = 0
-        for _ in range(5):  # the service may persist only part of a chunk: send the rest
-            response = self._put(data[sent:], f"bytes {self._offset + sent}-{end - 1}/*")
-            self._storage._check(response, (308,))
-            persisted = _persisted(response.headers.get("Range"))
-            if persisted >= end:
-                break
-            if persisted < self._offset:
-                raise ServiceUnavailable(f"GCS lost acknowledged upload bytes ({persisted} < {self._offset})")
-            sent = persisted - self._offset
-        else:
-            raise ServiceUnavailable(f"GCS kept refusing bytes {self._offset}-{end - 1} of an upload")
-        self._offset = end
-
-    def commit(self, tail: bytes) -> None:
-        from google.api_core.exceptions import NotFound, PreconditionFailed
-
-        precondition = 0 if self._create_only else None
-        if self._session is None:
-            try:
-                self._blob.upload_from_file(
-                    io.BytesIO(tail), size=len(tail), content_type=self._content_type, client=self._client,
-                    predefined_acl=self._acl, if_generation_match=precondition, timeout=TIMEOUT)
-            except PreconditionFailed as exc:
-                raise FileExistsError(f"{self._blob.name!r} already exists") from exc
-            except NotFound as exc:
-                raise self._missing_bucket() from exc
-            return
-        try:
-            if self._create_only and self._blob.bucket.get_blob(self._blob.name, client=self._client):
-                # The session's ifGenerationMatch=0 refuses this at GCS; some emulators ignore
-                # preconditions on resumable uploads, so check before finalising too.
-                raise FileExistsError(f"{self._blob.name!r} already exists")
-            total = self._offset + len(tail)
-            content_range = f"bytes {self._offset}-{total - 1}/{total}" if tail else f"bytes */{total}"
-            response = self._put(tail, content_range)
-            if response.status_code == 412:
-                raise FileExistsError(f"{self._blob.name!r} already exists")
-            self._storage._check(response, (200, 201))
-        except BaseException:
-            self.abort()
-            raise
-        self._session = None
-
-    def abort(self) -> None:
-        session, self._session = self._session, None
-        if session is None:
-            return
-        try:  # GCS answers 499 to a cancelled session; a failed cancel leaves nothing visible either
-            self._client._http.request("DELETE", session, timeout=TIMEOUT)
-        except Exception as exc:  # noqa: BLE001 - never mask the error that caused the abort
-            logger.warning("Could not cancel a GCS resumable upload session: %s", exc)
-
-
-def _persisted(range_header: str | None) -> int:
-    """Bytes the service holds, from a resumable 308's ``Range: bytes=0-N``."""
-    if not range_header or "-" not in range_header:
-        return 0
-    return int(range_header.rsplit("-", 1)[1]) + 1
