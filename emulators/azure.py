@@ -34,18 +34,27 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 _MAIN_JS = Path("node_modules", "azurite", "dist", "src", "blob", "main.js")
 
 
+#: Runs Azurite's main.js (argv[1]) and exits when the process that started it is gone, so a
+#: killed test run or CLI never leaves an orphaned Azurite behind.
+_WATCHDOG = (
+    "const parent = process.ppid;"
+    "setInterval(() => { try { process.kill(parent, 0); } catch (e) {"
+    " if (e.code === 'ESRCH') process.exit(0); } }, 1000).unref();"
+    "require(process.argv[1]);"
+)
+
+
 def find_azurite() -> list[str]:
     """The argv prefix that runs Azurite's blob service, or EmulatorUnavailable saying what to install."""
     explicit = os.environ.get("AZURITE_BLOB")
-    if explicit:
-        return [explicit] if not explicit.endswith(".js") else [_node(), explicit]
-    for base in (REPO_ROOT, Path.cwd()):
-        if (base / _MAIN_JS).is_file():
-            return [_node(), str(base / _MAIN_JS)]
-    on_path = shutil.which("azurite-blob")
-    if on_path:
-        _node()
-        return [on_path]
+    candidates = [Path(explicit)] if explicit else [base / _MAIN_JS for base in (REPO_ROOT, Path.cwd())]
+    if not explicit and shutil.which("azurite-blob"):
+        candidates.append(Path(os.path.realpath(shutil.which("azurite-blob") or "")))
+    for candidate in candidates:
+        if candidate.suffix == ".js" and candidate.is_file():
+            return [_node(), "-e", _WATCHDOG, str(candidate)]
+        if explicit and candidate.is_file():
+            return [str(candidate)]  # a packaged executable: no watchdog
     _node()
     raise EmulatorUnavailable(
         f"Azurite {AZURITE_VERSION} is not installed: run `npm ci` in {REPO_ROOT} "

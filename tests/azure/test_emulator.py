@@ -55,6 +55,23 @@ def test_start_reset_stop_leave_nothing_behind():
     assert workdir is not None and not workdir.exists()
 
 
+def test_azurite_exits_when_the_process_that_started_it_is_killed():
+    code = ("from emulators.azure import AzureEmulator\n"
+            "e = AzureEmulator(); e.start(); print(e._process.pid, flush=True)\n"
+            "import time; time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        azurite = psutil.Process(int(parent.stdout.readline()))
+    finally:
+        parent.kill()
+        parent.wait()
+    try:
+        azurite.wait(timeout=10)  # the watchdog notices within a second or two
+    except psutil.TimeoutExpired:
+        azurite.kill()
+        pytest.fail("Azurite outlived the process that started it")
+
+
 def test_missing_node_names_what_to_install(monkeypatch, tmp_path):
     monkeypatch.delenv("AZURITE_BLOB", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
