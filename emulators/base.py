@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Callable
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, ask for SIGTERM when the parent dies, so an
+    emulator never outlives a test run that was killed (stop() never ran)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class EmulatorUnavailable(RuntimeError):
@@ -142,6 +154,7 @@ class ProcessEmulator(Emulator):
                 self._process = subprocess.Popen(
                     argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     cwd=self._workdir, env=self.process_env(), start_new_session=True,
+                    preexec_fn=_die_with_parent,
                 )
             if wait_until(lambda: self._process.poll() is not None or self.health(), self.start_timeout):
                 if self._process.poll() is None:

@@ -65,3 +65,35 @@ def test_storage_options_round_trip(overrides):
         storage.save("x.txt", ContentFile(b"x"))
         key = f"{overrides['location']}/x.txt" if overrides else "x.txt"
         assert emulator.client().get_object(Bucket=storage.bucket, Key=key)["Body"].read() == b"x"
+
+
+def test_process_emulators_do_not_outlive_a_killed_parent(tmp_path):
+    """A test run killed with SIGKILL never runs stop(): its emulator processes must still go."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import time\n"
+        "from emulators.gcs import GCSEmulator\n"
+        "e = GCSEmulator(); e.start()\n"
+        "print(e._process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=root, stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    os.kill(child, 0)  # running
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the emulator process outlived its killed parent")
