@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import pprint
+import shlex
 import signal
 import sys
 import threading
@@ -92,7 +93,7 @@ def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True) -> in
             if env:
                 print("# environment, for code that configures the SDK itself:")
                 for key, value in env.items():
-                    print(f"export {key}={value}")
+                    print(f"export {key}={shlex.quote(str(value))}")
             if smoke:
                 print(f"# round trip OK: saved, read back and deleted {SMOKE_NAME!r}; url() gave {url}")
             sys.stdout.flush()

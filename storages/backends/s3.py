@@ -16,7 +16,7 @@ from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, shoul
 from storages.core.parallel import PartPool
 
 MIN_PART_SIZE = 5 * 1024 * 1024
-DEFAULT_CONCURRENCY = 2  # bench/bench_s3.py: the knee of throughput vs peak memory
+DEFAULT_CONCURRENCY = 3  # bench/bench_s3.py: the knee of throughput vs peak memory (~40 MB)
 NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound"}
 DENIED_CODES = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"}
 
