@@ -20,3 +20,13 @@ class MyStorage(models.Model):
 
     class Meta:
         app_label = "testapp"
+
+
+class Resume(models.Model):
+    """SEED.md, Google Cloud Storage, "Fields": fields on the default storage."""
+
+    pdf = models.FileField(upload_to="pdfs")
+    photos = models.ImageField(upload_to="photos")
+
+    class Meta:
+        app_label = "testapp"
