@@ -4,6 +4,7 @@ driver's staged uploads, chunked reads, and Azure SAS URLs signed as Azure requi
 from __future__ import annotations
 
 import os
+import posixpath
 import queue
 import re
 import tempfile
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import quote, urlencode
 
-from storages.core import Upload
+from storages.core import Upload, temp_name
 
 if TYPE_CHECKING:
     from .apache_libcloud import LibCloudStorage
@@ -206,8 +207,9 @@ class StreamUpload(Upload):
 
 
 class LocalUpload(Upload):
-    """The local driver: stage the bytes in ``<container>/.lock/`` (which libcloud never lists),
-    then rename into place, or hard-link for create-only (atomic, fails if the name exists)."""
+    """The local driver: stage the bytes in ``<container>/.lock/`` (which libcloud never lists)
+    under the core's temporary name, then rename into place, or hard-link for create-only
+    (atomic, fails if the name exists)."""
 
     def __init__(self, storage: LibCloudStorage, key: str, create_only: bool) -> None:
         driver = storage.driver
@@ -216,7 +218,8 @@ class LocalUpload(Upload):
         self.create_only = create_only
         staging = os.path.join(container_dir, LOCAL_STAGING)
         os.makedirs(staging, exist_ok=True)
-        fd, self.temp = tempfile.mkstemp(dir=staging, prefix="storages-", suffix=".part")
+        self.temp = os.path.join(staging, posixpath.basename(temp_name(key)))
+        fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
         self.file = os.fdopen(fd, "wb")
 
     def write_part(self, data: bytes) -> None:

@@ -18,10 +18,8 @@ import ftplib
 import io
 import logging
 import posixpath
-import re
 import socket
 import threading
-import uuid
 import weakref
 from typing import Any, Callable, TypeVar
 from urllib.parse import urljoin
@@ -29,7 +27,17 @@ from urllib.parse import urljoin
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.encoding import filepath_to_uri
 
-from storages.core import BaseStorage, ObjectInfo, Option, ServiceUnavailable, Upload, clean_name, to_bool
+from storages.core import (
+    BaseStorage,
+    ObjectInfo,
+    Option,
+    ServiceUnavailable,
+    Upload,
+    clean_name,
+    is_temp_name,
+    temp_name,
+    to_bool,
+)
 
 from ._ftp_connection import (
     CONNECTION_ERRORS,
@@ -57,8 +65,6 @@ from ._ftp_replies import (
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Hidden name of an upload in progress; listdir never shows these.
-TEMP_PATTERN = re.compile(r"^\.storages-[0-9a-f]{32}\.part$")
 #: An idle pooled connection older than this (seconds) is checked with NOOP before use.
 #: Read at every use, so it can be changed at run time (tests do).
 CHECK_AFTER = 15.0
@@ -77,8 +83,7 @@ class FTPUpload(Upload):
 
     def __init__(self, storage: FTPStorage, key: str, create_only: bool) -> None:
         self.storage, self.key, self.create_only = storage, key, create_only
-        directory = posixpath.dirname(key)
-        self.temp = posixpath.join(directory, f".storages-{uuid.uuid4().hex}.part")
+        self.temp = temp_name(key)  # hidden from listings
         self._conn: ftplib.FTP | None = None
         self._sock: socket.socket | None = None
         self._started = self._done = False
@@ -351,7 +356,7 @@ class FTPStorage(BaseStorage):
             _raise_if_missing(exc, path)
             raise
         return [(n, d) for n, d in filter(None, entries)
-                if n not in (".", "..") and not TEMP_PATTERN.match(n)]
+                if n not in (".", "..") and not is_temp_name(n)]
 
     def url(self, name: str) -> str:
         self._key(name)  # refuse names that escape the root

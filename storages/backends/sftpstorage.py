@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
-import re
 import stat
-import uuid
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urljoin
@@ -27,6 +25,8 @@ from storages.core import (
     ServiceUnavailable,
     Upload,
     clean_name,
+    is_temp_name,
+    temp_name,
     to_bool,
     to_int,
 )
@@ -35,9 +35,6 @@ from ._sftp_connection import SFTPConnectionMixin, is_connection_error
 from ._sftp_transfer import ReadStream, WriteStream
 
 log = logging.getLogger(__name__)
-
-#: Uploads are written to ``.~sftp-<hex>.part`` beside the target; listings hide these.
-_TEMP_NAME = re.compile(r"^\.~sftp-[0-9a-f]{32}\.part$")
 
 
 def to_mode(value: Any) -> int:
@@ -148,7 +145,7 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
 
         dirs, files = [], []
         for entry in self._run(listing):
-            if _TEMP_NAME.match(entry.filename):
+            if is_temp_name(entry.filename):  # an upload in progress
                 continue
             (dirs if stat.S_ISDIR(entry.st_mode or 0) else files).append(entry.filename)
         return sorted(dirs), sorted(files)
@@ -264,7 +261,7 @@ class _SFTPUpload(Upload):
         self.stream: WriteStream | None = None
 
     def _open_tmp(self, sftp: Any) -> WriteStream:
-        self.tmp = posixpath.join(posixpath.dirname(self.key), f".~sftp-{uuid.uuid4().hex}.part")
+        self.tmp = temp_name(self.key)
         try:
             handle = sftp.open(self.tmp, "wx")
         except FileNotFoundError:

@@ -3,12 +3,12 @@
 from .base import CAPABILITIES, BaseStorage, localize
 from .errors import ServiceUnavailable, translated
 from .files import ObjectInfo, RemoteFile, Upload
-from .names import clean_name, dir_prefix, join_root, split_listing
+from .names import clean_name, dir_prefix, is_temp_name, join_root, split_listing, temp_name
 from .options import Configurable, Option, to_bool, to_int
 from .sdk import require
 
 __all__ = [
     "CAPABILITIES", "BaseStorage", "Configurable", "ObjectInfo", "Option", "RemoteFile",
-    "ServiceUnavailable", "Upload", "clean_name", "dir_prefix", "join_root", "localize",
-    "require", "split_listing", "to_bool", "to_int", "translated",
+    "ServiceUnavailable", "Upload", "clean_name", "dir_prefix", "is_temp_name", "join_root", "localize",
+    "require", "split_listing", "temp_name", "to_bool", "to_int", "translated",
 ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import posixpath
+import re
 import unicodedata
+import uuid
 
 from django.core.exceptions import SuspiciousFileOperation
 
@@ -58,6 +60,25 @@ def relative_to_root(root: str, key: str) -> str:
     if base and key.startswith(base + "/"):
         return key[len(base) + 1 :]
     return key
+
+
+#: A hidden upload in progress: ``.storages-<32 hex>.part``.
+_TEMP_NAME = re.compile(r"\.storages-[0-9a-f]{32}\.part")
+
+
+def temp_name(key: str) -> str:
+    """A fresh hidden name in the same directory as ``key``, for staging its upload.
+
+    Backends that upload to a temporary name and rename it into place (FTP, SFTP,
+    libcloud's local driver) all use this name, and hide it from listings with
+    :func:`is_temp_name`.
+    """
+    return posixpath.join(posixpath.dirname(key), f".storages-{uuid.uuid4().hex}.part")
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether the last segment of ``name`` is a name made by :func:`temp_name`."""
+    return _TEMP_NAME.fullmatch(posixpath.basename(name)) is not None
 
 
 def split_listing(prefix: str, keys: list[str], dirs: list[str]) -> tuple[list[str], list[str]]:

@@ -1,9 +1,20 @@
 """Pure-function tests of name handling (storages/core/names.py)."""
 
+import posixpath
+import re
+
 import pytest
 from django.core.exceptions import SuspiciousFileOperation
 
-from storages.core.names import clean_name, dir_prefix, join_root, relative_to_root, split_listing
+from storages.core.names import (
+    clean_name,
+    dir_prefix,
+    is_temp_name,
+    join_root,
+    relative_to_root,
+    split_listing,
+    temp_name,
+)
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -63,3 +74,36 @@ def test_split_listing_keeps_direct_children():
     dirs, files = split_listing("p/", ["p/a", "p/b", "p/", "p/c/d", "q/x"], ["p/c/", "p/e/"])
     assert dirs == ["c", "e"]
     assert files == ["a", "b"]
+
+
+@pytest.mark.parametrize("key, directory", [
+    ("a.txt", ""),
+    ("dir/sub/a.txt", "dir/sub"),
+    ("/srv/files/a.txt", "/srv/files"),
+])
+def test_temp_name_is_a_hidden_sibling(key, directory):
+    name = temp_name(key)
+    assert posixpath.dirname(name) == directory
+    base = posixpath.basename(name)
+    assert re.fullmatch(r"\.storages-[0-9a-f]{32}\.part", base)
+    assert is_temp_name(base) and is_temp_name(name)
+
+
+def test_temp_names_are_fresh():
+    assert len({temp_name("dir/a.txt") for _ in range(1000)}) == 1000
+
+
+@pytest.mark.parametrize("name", [
+    "a.txt",
+    ".storages-0123456789abcdef0123456789abcdef",  # no suffix
+    "storages-0123456789abcdef0123456789abcdef.part",  # not hidden
+    ".storages-0123456789abcdef0123456789abcde.part",  # 31 hex digits
+    ".storages-0123456789abcdef0123456789abcdef0.part",  # 33 hex digits
+    ".storages-0123456789ABCDEF0123456789ABCDEF.part",  # not what temp_name makes
+    ".storages-0123456789abcdef0123456789abcdef.part.txt",
+    "x.storages-0123456789abcdef0123456789abcdef.part",
+    ".storages-0123456789abcdef0123456789abcdef.part/",  # a directory key, not the name itself
+    ".~sftp-0123456789abcdef0123456789abcdef.part",
+])
+def test_is_temp_name_refuses_other_names(name):
+    assert not is_temp_name(name)

@@ -15,7 +15,8 @@ from django.core.files.base import ContentFile, File
 
 from storages.backends import ftp as ftp_module
 from storages.backends.ftp import FTPStorage
-from storages.core import RemoteFile
+from storages.core import RemoteFile, is_temp_name
+from tests.support import planted_temp_names
 
 
 def _disk(root):
@@ -23,7 +24,7 @@ def _disk(root):
 
 
 def _temp_files(root):
-    return [p for p in root.rglob("*") if ftp_module.TEMP_PATTERN.match(p.name)]
+    return [p for p in root.rglob("*") if is_temp_name(p.name)]
 
 
 # -- surviving a server restart --------------------------------------------------
@@ -142,6 +143,13 @@ def test_an_open_file_does_not_block_other_operations(ftp_storage):
     assert f.read() == b" beta gamma"
     f.close()
     assert storage.size("c.txt") == storage.part_size + 1
+
+
+def test_listdir_hides_exactly_the_core_temp_names(ftp_emulator, ftp_storage):
+    storage = ftp_storage()
+    storage.save("a.txt", ContentFile(b"a"))
+    with planted_temp_names(ftp_emulator.root_dir / storage.root.lstrip("/")) as shown:
+        assert storage.listdir("") == ([], sorted(["a.txt", *shown]))
 
 
 def test_close_logs_out(ftp_emulator, ftp_storage):

@@ -20,6 +20,7 @@ from emulators.libcloud import LibcloudEmulator, azure_provider, local_provider,
 from emulators.proxy import CountingProxy
 from storages.backends._libcloud_transfer import ChunkStream
 from storages.backends.apache_libcloud import LibCloudStorage
+from storages.core import is_temp_name
 
 ACCESS = "AKIDLIBCLOUDACCESS1"
 SECRET = "libcloud-secret-Zq8x"
@@ -246,6 +247,17 @@ def test_failed_local_save_leaves_no_staging_file(local):
     staging = os.path.join(local.driver.get_container_cdn_url(local._container()), ".lock")
     assert os.listdir(staging) == []
     assert local.listdir("") == ([], [])
+
+
+def test_local_uploads_are_staged_under_the_core_temp_name(local):
+    f = local.open("sub/up.bin", "wb")
+    f.write(b"u" * (local.part_size + 1))  # one part written: the staging file exists
+    staging = os.path.join(local.driver.get_container_cdn_url(local._container()), ".lock")
+    staged = os.listdir(staging)
+    assert len(staged) == 1 and is_temp_name(staged[0])
+    assert local.listdir("") == ([], []) and not local.exists("sub/up.bin")
+    f.close()
+    assert os.listdir(staging) == [] and local.listdir("sub") == ([], ["up.bin"])
 
 
 def test_local_create_only_never_replaces(local):

@@ -20,6 +20,8 @@ from paramiko.sftp import SFTP_FAILURE
 from emulators.base import wait_until
 from emulators.sftp_server import generate_ed25519
 from storages.backends.sftpstorage import SFTPStorage
+from storages.core import is_temp_name
+from tests.support import planted_temp_names
 
 
 def _tree(path):
@@ -330,11 +332,18 @@ def test_uploads_are_hidden_until_renamed_into_place(sftp_emulator, make_sftp):
     f = storage.open("up.bin", "wb")
     f.write(b"z" * (storage.part_size + 1))  # one part sent: a temp file exists on the server
     temps = [n for n in os.listdir(root) if n.endswith(".part")]
-    assert len(temps) == 1 and temps[0].startswith(".~sftp-")
+    assert len(temps) == 1 and is_temp_name(temps[0])
     assert storage.listdir("") == ([], []) and not storage.exists("up.bin")
     f.close()
     assert os.listdir(root) == ["up.bin"]
     assert storage.size("up.bin") == storage.part_size + 1
+
+
+def test_listdir_hides_exactly_the_core_temp_names(sftp_emulator, make_sftp):
+    storage = make_sftp()
+    storage.save("a.txt", ContentFile(b"a"))
+    with planted_temp_names(sftp_emulator.local_path(storage.location)) as shown:
+        assert storage.listdir("") == ([], sorted(["a.txt", *shown]))
 
 
 @pytest.mark.parametrize("limit", [100, 5 * 1024 * 1024], ids=["small", "streamed"])
