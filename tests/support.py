@@ -1,13 +1,82 @@
-"""Helpers shared by the backend test packages (imported, not fixtures)."""
+"""Helpers shared by the test packages (imported, not fixtures): failing sources,
+storage makers, private emulators, planted temporary names."""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import posixpath
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
+import pytest
+
+from emulators.base import Emulator, EmulatorUnavailable
+from emulators.pytest_plugin import _unavailable
 from storages.core import temp_name
+
+
+class FailingSource(io.RawIOBase):
+    """A source that yields ``limit`` bytes, then fails with ``OSError("source failed ...")``
+    (a disk or network error in the middle of a save)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.sent = limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.sent >= self.limit:
+            raise OSError(f"source failed after {self.sent} bytes")
+        n = min(len(buffer), self.limit - self.sent)
+        buffer[:n] = b"z" * n
+        self.sent += n
+        return n
+
+
+@contextlib.contextmanager
+def storage_maker(cls: type, options: dict[str, Any]) -> Iterator[Callable[..., Any]]:
+    """``make(cls=cls, **overrides)``: storages built from ``options`` (a fresh namespace of an
+    emulator, kept as ``make.options``) plus overrides. Those with ``close()`` (the pooled FTP
+    and SFTP connections) are closed when the block ends."""
+    made: list[Any] = []
+
+    def make(storage_cls: type = cls, /, **overrides: Any) -> Any:
+        storage = storage_cls(**{**options, **overrides})
+        made.append(storage)
+        return storage
+
+    make.options = options  # type: ignore[attr-defined]
+    try:
+        yield make
+    finally:
+        for storage in made:
+            close = getattr(storage, "close", None)
+            if close is not None:
+                close()
+
+
+def with_options(make: Callable[..., Any], **fixed: Any) -> Callable[..., Any]:
+    """``make`` with some options fixed (a call may still override them), e.g. an endpoint
+    that goes through a CountingProxy; ``make``'s attributes (``options``, ...) are kept."""
+
+    def made(*args: Any, **overrides: Any) -> Any:
+        return make(*args, **{**fixed, **overrides})
+
+    made.__dict__.update(make.__dict__)
+    return made
+
+
+def started(request: pytest.FixtureRequest, emulator: Emulator) -> Emulator:
+    """Start a test's own ``emulator`` (one it may restart or reconfigure); if it cannot run
+    here, skip the test (fail it with --storage-strict), as the session's emulators do."""
+    try:
+        emulator.start()
+    except EmulatorUnavailable as exc:
+        emulator.stop()
+        _unavailable(request.config, f"the {emulator.name} emulator", exc)
+    return emulator
 
 
 @contextlib.contextmanager

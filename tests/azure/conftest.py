@@ -7,21 +7,17 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from emulators.azure import AzureEmulator
-from emulators.base import EmulatorUnavailable
 from emulators.proxy import CountingProxy
 from storages.backends.azure_storage import AzureStorage
+from tests.support import started, storage_maker, with_options
 
 
 @pytest.fixture
-def make_storage(azure_emulator: AzureEmulator) -> Callable[..., AzureStorage]:
+def make_storage(azure_emulator: AzureEmulator) -> Iterator[Callable[..., AzureStorage]]:
     """AzureStorage in a fresh container of the session's Azurite; kwargs are options."""
-    container = azure_emulator.new_container()
-
-    def make(**options: Any) -> AzureStorage:
-        return AzureStorage(**azure_emulator.storage_options(**{"azure_container": container, **options}))
-
-    make.container = container  # type: ignore[attr-defined]
-    return make
+    with storage_maker(AzureStorage, azure_emulator.new_namespace()) as make:
+        make.container = make.options["azure_container"]  # type: ignore[attr-defined]
+        yield make
 
 
 @pytest.fixture
@@ -36,24 +32,12 @@ def proxied(azure_emulator: AzureEmulator,
     """A request-counting proxy in front of Azurite, and a storage factory that goes through it."""
     with CountingProxy(azure_emulator.host, azure_emulator.port) as proxy:
         connection_string = azure_emulator.connection_string.replace(azure_emulator.endpoint, proxy.endpoint)
-
-        def make(**options: Any) -> AzureStorage:
-            return make_storage(connection_string=connection_string, **options)
-
-        yield proxy, make
+        yield proxy, with_options(make_storage, connection_string=connection_string)
 
 
 @pytest.fixture(scope="module")
 def azure_https_emulator(request: pytest.FixtureRequest) -> Iterator[AzureEmulator]:
     """A second Azurite serving HTTPS with OAuth (token credentials, user-delegation SAS)."""
-    emulator = AzureEmulator(https=True)
-    try:
-        emulator.start()
-    except EmulatorUnavailable as exc:
-        emulator.stop()
-        message = f"the azure emulator cannot run here: {exc}"
-        if request.config.getoption("--storage-strict"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+    emulator = started(request, AzureEmulator(https=True))
     yield emulator
     emulator.stop()

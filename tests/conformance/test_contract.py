@@ -14,6 +14,8 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile, File
 from django.test import override_settings
 
+from tests.support import FailingSource
+
 TRAVERSAL_NAMES = ["../x", "a/../../x", "/etc/passwd", "..\\x", "a\x00b", "C:\\x", "a/\x01b"]
 
 
@@ -269,30 +271,11 @@ def test_traversal_names_are_refused_and_nothing_written(storage, bad):
 
 # -- failures leave nothing behind -------------------------------------------------
 
-class _Exploding(io.RawIOBase):
-    """A source that fails after yielding ``limit`` bytes."""
-
-    def __init__(self, limit):
-        self.limit = limit
-        self.sent = 0
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        if self.sent >= self.limit:
-            raise OSError("source disk failed")
-        n = min(len(buffer), self.limit - self.sent)
-        buffer[:n] = b"z" * n
-        self.sent += n
-        return n
-
-
 @pytest.mark.parametrize("multipart", [False, True], ids=["small", "multipart"])
 def test_failed_save_leaves_no_object(storage, multipart):
     limit = storage.part_size * 2 + 10 if multipart else 100
-    with pytest.raises(OSError, match="source disk failed"):
-        storage.save("failed.bin", File(_Exploding(limit), name="failed.bin"))
+    with pytest.raises(OSError, match="source failed"):
+        storage.save("failed.bin", File(FailingSource(limit), name="failed.bin"))
     assert not storage.exists("failed.bin")
     assert storage.listdir("") == ([], [])
 
@@ -301,7 +284,7 @@ def test_failed_overwrite_keeps_the_old_bytes(storage_factory):
     storage = storage_factory(file_overwrite=True)
     storage.save("keep.bin", ContentFile(b"original"))
     with pytest.raises(OSError):
-        storage.save("keep.bin", File(_Exploding(storage.part_size + 1), name="keep.bin"))
+        storage.save("keep.bin", File(FailingSource(storage.part_size + 1), name="keep.bin"))
     assert storage.open("keep.bin").read() == b"original"
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from emulators.proxy import CountingProxy
+from tests.support import storage_maker, with_options
 
 
 @pytest.fixture
@@ -10,13 +11,9 @@ def make_storage(dropbox_emulator):
     """DropboxStorage jailed in a fresh root folder of the session's fake; kwargs are options."""
     from storages.backends.dropbox import DropboxStorage
 
-    namespace = dropbox_emulator.new_namespace()
-
-    def make(**overrides):
-        return DropboxStorage(**{**namespace, **overrides})
-
-    make.root_path = namespace["root_path"]
-    return make
+    with storage_maker(DropboxStorage, dropbox_emulator.new_namespace()) as make:
+        make.root_path = make.options["root_path"]
+        yield make
 
 
 @pytest.fixture
@@ -57,10 +54,8 @@ def proxy(dropbox_emulator):
 
 @pytest.fixture
 def proxied(make_storage, proxy):
-    def make(**overrides):
-        return make_storage(api_endpoint=proxy.endpoint, **overrides)
-
-    return make
+    """Like ``make_storage``, but every request goes through ``proxy``."""
+    return with_options(make_storage, api_endpoint=proxy.endpoint)
 
 
 def routes(requests):

@@ -1,6 +1,5 @@
 """DropboxStorage against the fake: requests per operation, uploads, the jail, errors."""
 
-import io
 import urllib.request
 
 import pytest
@@ -10,6 +9,7 @@ from dropbox import files
 
 from emulators.base import free_port
 from storages.core import ServiceUnavailable
+from tests.support import FailingSource
 
 from .conftest import routes
 
@@ -112,27 +112,11 @@ def test_open_for_writing_replaces_like_a_local_file(dbx_storage):
     assert dbx_storage.open("f.txt").read() == b"new"
 
 
-class _Failing(io.RawIOBase):
-    def __init__(self, good):
-        self.good, self.sent = good, 0
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        if self.sent >= self.good:
-            raise OSError("source failed")
-        n = min(len(buffer), self.good - self.sent)
-        buffer[:n] = b"q" * n
-        self.sent += n
-        return n
-
-
 def test_aborted_upload_session_is_never_finished(dbx_storage, dropbox_emulator, proxied, proxy):
     storage = proxied()
     with proxy.counting() as failed:
         with pytest.raises(OSError, match="source failed"):
-            storage.save("x.bin", File(_Failing(PART * 2 + 1), name="x.bin"))
+            storage.save("x.bin", File(FailingSource(PART * 2 + 1), name="x.bin"))
     assert "files/upload_session/finish" not in routes(failed.requests)
     assert routes(failed.requests)[:2] == ["files/upload_session/start", "files/upload_session/append_v2"]
     assert not storage.exists("x.bin")

@@ -10,7 +10,9 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.test import override_settings
 
+from emulators.ftp import FTPEmulator
 from storages.backends.ftp import FTPStorage
+from tests.support import started
 
 URL = "ftp://alice:s3cret-Pa55@ftp.example.com:2121/media/files"
 
@@ -149,10 +151,8 @@ def test_settings_change_is_picked_up():
         assert storage.endpoint().startswith("ftp://alice@ftp.example.com")
 
 
-def test_encoding_reaches_the_control_connection(tmp_path):
-    from tests.ftp.conftest import _started
-
-    emulator = _started(encoding="latin-1")
+def test_encoding_reaches_the_control_connection(request):
+    emulator = started(request, FTPEmulator(encoding="latin-1"))
     try:
         options = emulator.storage_options()
         storage = FTPStorage(**options, encoding="latin-1")

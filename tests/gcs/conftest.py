@@ -3,6 +3,7 @@
 import pytest
 
 from emulators.proxy import CountingProxy
+from tests.support import storage_maker, with_options
 
 
 @pytest.fixture
@@ -10,13 +11,9 @@ def make_storage(gcs_emulator):
     """GoogleCloudStorage in a fresh bucket of the session's emulator; kwargs are options."""
     from storages.backends.gcloud import GoogleCloudStorage
 
-    namespace = gcs_emulator.new_namespace()
-
-    def make(**overrides):
-        return GoogleCloudStorage(**{**namespace, **overrides})
-
-    make.bucket_name = namespace["bucket_name"]
-    return make
+    with storage_maker(GoogleCloudStorage, gcs_emulator.new_namespace()) as make:
+        make.bucket_name = make.options["bucket_name"]
+        yield make
 
 
 @pytest.fixture
@@ -39,9 +36,5 @@ def proxy(gcs_emulator):
 
 @pytest.fixture
 def proxied(make_storage, proxy):
-    """Make storages whose every request goes through ``proxy``."""
-
-    def make(**overrides):
-        return make_storage(emulator_host=proxy.endpoint, **overrides)
-
-    return make
+    """Like ``make_storage``, but every request goes through ``proxy``."""
+    return with_options(make_storage, emulator_host=proxy.endpoint)

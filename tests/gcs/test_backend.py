@@ -1,7 +1,6 @@
 """GoogleCloudStorage against fake-gcs-server: requests, uploads, gzip, parameters, errors."""
 
 import gzip
-import io
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
@@ -10,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile, File
 
 from storages.core import ServiceUnavailable
+from tests.support import FailingSource
 
 KIB = 1024
 PART = 256 * KIB  # the smallest part GCS accepts: keeps multipart tests small
@@ -274,22 +274,9 @@ def test_denied_is_a_permission_error(proxied, proxy):
 
 
 def test_source_failure_mid_resumable_leaves_nothing(make_storage, raw_bucket):
-    class Failing(io.RawIOBase):
-        sent = 0
-
-        def readable(self):
-            return True
-
-        def readinto(self, buffer):
-            if self.sent > 2 * PART:
-                raise OSError("source failed")
-            buffer[:len(buffer)] = b"f" * len(buffer)
-            self.sent += len(buffer)
-            return len(buffer)
-
     storage = make_storage(blob_chunk_size=PART)
     with pytest.raises(OSError, match="source failed"):
-        storage.save("partial.bin", File(Failing(), name="partial.bin"))
+        storage.save("partial.bin", File(FailingSource(2 * PART + 1), name="partial.bin"))
     assert raw_bucket.get_blob("partial.bin") is None
 
 

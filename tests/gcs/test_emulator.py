@@ -16,18 +16,13 @@ from emulators.gcs import (
     python_emulator_available,
 )
 from storages.backends.gcloud import GoogleCloudStorage
+from tests.support import started
 
 
 @pytest.fixture
 def own_emulator(request):
     """A GCS emulator of this test's own (the session's one is shared)."""
-    emulator = GCSEmulator()
-    try:
-        emulator.start()
-    except EmulatorUnavailable as exc:
-        if request.config.getoption("--storage-strict"):
-            pytest.fail(str(exc), pytrace=False)
-        pytest.skip(str(exc))
+    emulator = started(request, GCSEmulator())
     yield emulator
     emulator.stop()
 

@@ -1,7 +1,6 @@
 """LibCloudStorage: the seed's settings, provider types, messages, credentials, and what
 each driver really does on failure — real libcloud drivers against the real emulators."""
 
-import io
 import os
 import pickle
 import urllib.parse
@@ -21,25 +20,10 @@ from emulators.proxy import CountingProxy
 from storages.backends._libcloud_transfer import ChunkStream
 from storages.backends.apache_libcloud import LibCloudStorage
 from storages.core import is_temp_name
+from tests.support import FailingSource
 
 ACCESS = "AKIDLIBCLOUDACCESS1"
 SECRET = "libcloud-secret-Zq8x"
-
-
-class _Exploding(io.RawIOBase):
-    def __init__(self, limit):
-        self.limit, self.sent = limit, 0
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        if self.sent >= self.limit:
-            raise OSError("source disk failed")
-        n = min(len(buffer), self.limit - self.sent)
-        buffer[:n] = b"z" * n
-        self.sent += n
-        return n
 
 
 @pytest.fixture
@@ -223,8 +207,8 @@ def test_small_save_is_one_request_and_reads_stream(counted_s3):
 def test_failed_multipart_upload_is_aborted_on_s3(s3_emulator):
     bucket = s3_emulator.new_namespace()["bucket_name"]
     store = LibCloudStorage(**options_for(s3_provider(s3_emulator, bucket)), file_overwrite=True)
-    with pytest.raises(OSError, match="source disk failed"):
-        store.save("big.bin", File(_Exploding(store.part_size * 2 + 5), name="big.bin"))
+    with pytest.raises(OSError, match="source failed"):
+        store.save("big.bin", File(FailingSource(store.part_size * 2 + 5), name="big.bin"))
     assert not store.exists("big.bin")
     assert list(store.driver.ex_iterate_multipart_uploads(store._container())) == []
 
@@ -243,7 +227,7 @@ def test_s3_streamed_save_with_overwrite_off_finds_the_name_taken(s3_emulator):
 def test_failed_local_save_leaves_no_staging_file(local):
     for limit in (100, local.part_size + 1):
         with pytest.raises(OSError):
-            local.save("f.bin", File(_Exploding(limit), name="f.bin"))
+            local.save("f.bin", File(FailingSource(limit), name="f.bin"))
     staging = os.path.join(local.driver.get_container_cdn_url(local._container()), ".lock")
     assert os.listdir(staging) == []
     assert local.listdir("") == ([], [])

@@ -6,6 +6,7 @@ import pytest
 
 from emulators.proxy import CountingProxy
 from storages.backends.s3 import S3Storage
+from tests.support import storage_maker, with_options
 
 #: Environment variables boto3 or our options read; a developer's own AWS set-up
 #: must not leak into these tests.
@@ -35,12 +36,9 @@ def namespace(s3_emulator):
 @pytest.fixture
 def make_storage(namespace):
     """``make_storage(cls=S3Storage, **options)``: a storage in this test's fresh bucket."""
-
-    def make(cls=S3Storage, **overrides):
-        return cls(**{**namespace, **overrides})
-
-    make.bucket = namespace["bucket_name"]
-    return make
+    with storage_maker(S3Storage, namespace) as make:
+        make.bucket = namespace["bucket_name"]
+        yield make
 
 
 @pytest.fixture(scope="session")
@@ -59,9 +57,4 @@ def proxy(s3_emulator):
 @pytest.fixture
 def proxied(make_storage, proxy):
     """Like ``make_storage``, but every request goes through ``proxy``."""
-
-    def make(cls=S3Storage, **overrides):
-        return make_storage(cls, **{"endpoint_url": proxy.endpoint, **overrides})
-
-    make.bucket = make_storage.bucket
-    return make
+    return with_options(make_storage, endpoint_url=proxy.endpoint)

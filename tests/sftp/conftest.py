@@ -7,20 +7,16 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from emulators.base import EmulatorUnavailable
 from emulators.sftp import SFTPEmulator
+from tests.support import started, storage_maker
 
 
 @pytest.fixture
-def own_sftp(tmp_path: Path) -> Iterator[SFTPEmulator]:
+def own_sftp(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SFTPEmulator]:
     """A private SFTP emulator: tests that restart it, plant files in its jail or
     count its connections must not disturb the session's shared one. Its
     directory is made in ``tmp_path``, so nothing else writes beside the jail."""
-    emulator = SFTPEmulator(base_dir=tmp_path)
-    try:
-        emulator.start()
-    except EmulatorUnavailable as exc:
-        pytest.skip(f"the sftp emulator cannot run here: {exc}")
+    emulator = started(request, SFTPEmulator(base_dir=tmp_path))
     yield emulator
     emulator.stop()
 
@@ -30,15 +26,5 @@ def make_sftp(sftp_emulator: SFTPEmulator) -> Iterator[Callable[..., Any]]:
     """Make SFTPStorage instances on the session emulator, all in one fresh directory."""
     from storages.backends.sftpstorage import SFTPStorage
 
-    options = sftp_emulator.new_namespace()
-    made: list[SFTPStorage] = []
-
-    def make(**overrides: Any) -> SFTPStorage:
-        storage = SFTPStorage(**{**options, **overrides})
-        made.append(storage)
-        return storage
-
-    make.options = options  # type: ignore[attr-defined]
-    yield make
-    for storage in made:
-        storage.close()
+    with storage_maker(SFTPStorage, sftp_emulator.new_namespace()) as make:
+        yield make

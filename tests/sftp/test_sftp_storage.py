@@ -3,7 +3,6 @@ modes, atomic placement, connections."""
 
 import gc
 import getpass
-import io
 import os
 import stat
 import threading
@@ -21,7 +20,7 @@ from emulators.base import wait_until
 from emulators.sftp_server import generate_ed25519
 from storages.backends.sftpstorage import SFTPStorage
 from storages.core import is_temp_name
-from tests.support import planted_temp_names
+from tests.support import FailingSource, planted_temp_names
 
 
 def _tree(path):
@@ -30,24 +29,6 @@ def _tree(path):
     for base, dirs, files in os.walk(path):
         found.update(os.path.join(base, n) for n in dirs + files)
     return found
-
-
-class _Failing(io.RawIOBase):
-    """A source that fails after ``limit`` bytes."""
-
-    def __init__(self, limit):
-        self.limit, self.sent = limit, 0
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        if self.sent >= self.limit:
-            raise OSError("source failed")
-        n = min(len(buffer), self.limit - self.sent)
-        buffer[:n] = b"q" * n
-        self.sent += n
-        return n
 
 
 # -- authentication and host keys ------------------------------------------------
@@ -351,7 +332,7 @@ def test_failed_uploads_leave_no_file_on_disk(sftp_emulator, make_sftp, limit):
     storage = make_sftp()
     storage.save("keep.txt", ContentFile(b"keep"))
     with pytest.raises(OSError, match="source failed"):
-        storage.save("sub/failed.bin", File(_Failing(limit), name="failed.bin"))
+        storage.save("sub/failed.bin", File(FailingSource(limit), name="failed.bin"))
     root = sftp_emulator.local_path(storage.location)
     # A streamed upload had created its directory (left empty); a small one sent nothing.
     expected = ["keep.txt", "sub"] if limit > storage.part_size else ["keep.txt"]
