@@ -75,7 +75,7 @@ class FTPEmulator(Emulator):
         if self.started:
             return
         try:
-            import pyftpdlib  # noqa: F401
+            import pyftpdlib  # noqa: F401 - only checks it is installed
         except ImportError as exc:
             raise EmulatorUnavailable(
                 f"pyftpdlib is not installed ({exc}); pip install 'django-storages[emulators]'"
@@ -148,8 +148,8 @@ class FTPEmulator(Emulator):
         self._server = server
         self._stopping = threading.Event()
         stopping = self._stopping
-        self._thread = threading.Thread(target=_loop, args=(server, stopping), name=f"ftp-emulator-{self.port}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=_loop, args=(server, stopping),
+                                        name=f"ftp-emulator-{self.port}", daemon=True)
         self._thread.start()
         self.started = True
         if not wait_until(self.health, 10):
@@ -181,8 +181,8 @@ class FTPEmulator(Emulator):
             from pyftpdlib.handlers import TLS_FTPHandler
 
             base = TLS_FTPHandler
-            attrs.update(certfile=str(self.cert_file), keyfile=str(self.workdir / "emulator-key.pem"), ssl_context=None,
-                         tls_control_required=True, tls_data_required=True)
+            attrs.update(certfile=str(self.cert_file), keyfile=str(self.workdir / "emulator-key.pem"),
+                         ssl_context=None, tls_control_required=True, tls_data_required=True)
         commands = dict(base.proto_cmds)
         if not self.mlsd:
             commands.pop("MLSD", None)
@@ -253,7 +253,8 @@ class FTPEmulator(Emulator):
     def new_namespace(self, **overrides: Any) -> dict[str, Any]:
         """A fresh, not yet existing directory under the root (created on first save)."""
         scheme = overrides.pop("scheme", None)
-        return self.storage_options(location=self.location(f"/{unique_name('t')}", scheme=scheme), **overrides)
+        location = self.location(f"/{unique_name('t')}", scheme=scheme)
+        return self.storage_options(location=location, **overrides)
 
     def env(self) -> dict[str, str]:
         return {"FTP_STORAGE_LOCATION": self.location("/")}
@@ -295,7 +296,9 @@ def _make_certificate(directory: Path) -> Path:
         from cryptography.hazmat.primitives.asymmetric import ec
         from cryptography.x509.oid import NameOID
     except ImportError as exc:
-        raise EmulatorUnavailable(f"FTPS needs 'cryptography' ({exc}); pip install cryptography pyopenssl") from exc
+        raise EmulatorUnavailable(
+            f"FTPS needs 'cryptography' ({exc}); pip install cryptography pyopenssl"
+        ) from exc
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "storages FTP emulator")])
     now = datetime.datetime.now(datetime.timezone.utc)

@@ -63,8 +63,8 @@ class LibcloudEmulator(Emulator):
         if self.started:
             return
         try:
-            import fasteners  # noqa: F401  (libcloud's local driver needs it)
-            import libcloud  # noqa: F401
+            import fasteners  # noqa: F401 - only checks it is installed (libcloud's local driver needs it)
+            import libcloud  # noqa: F401 - only checks it is installed
         except ImportError as exc:
             raise EmulatorUnavailable(
                 f"libcloud's local driver cannot run ({exc}); pip install apache-libcloud fasteners"

@@ -307,8 +307,9 @@ class LibCloudStorage(BaseStorage):
         driver = self.driver
         if self._provider().family == "local":
             # The local driver's range stream reads the whole file into memory: open it here.
+            path = driver.get_object_cdn_url(self._object(key, driver))
             try:
-                handle = open(driver.get_object_cdn_url(self._object(key, driver)), "rb")  # noqa: SIM115
+                handle = open(path, "rb")  # noqa: SIM115 - returned open: the core closes the stream
             except IsADirectoryError:
                 raise FileNotFoundError(f"{key!r} is a directory, not a file") from None
             st = os.fstat(handle.fileno())
