@@ -11,7 +11,6 @@ counted by an in-process emulator, which records every command it receives.
 
 from __future__ import annotations
 
-import argparse
 import ftplib
 import os
 import statistics
@@ -21,27 +20,8 @@ from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import (  # noqa: E402
-    MB,
-    GeneratedStream,
-    Sink,
-    drain,
-    peak_rss_growth,
-    print_rows,
-    serve,
-    throughput_mb_s,
-    timed,
-)
-
-
-def setup_django() -> None:
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(USE_TZ=True, MEDIA_URL="/media/")
-        import django
-
-        django.setup()
+from bench import common
+from bench.common import MB, Row
 
 
 def raw_client(location: str) -> ftplib.FTP:
@@ -53,7 +33,7 @@ def raw_client(location: str) -> ftplib.FTP:
     return ftp
 
 
-def commands_per_operation() -> list[tuple[str, object]]:
+def commands_per_operation() -> list[Row]:
     from django.core.files.base import ContentFile
 
     from emulators.ftp import FTPEmulator
@@ -63,35 +43,25 @@ def commands_per_operation() -> list[tuple[str, object]]:
     emulator.start()
     try:
         options = emulator.new_namespace()
-        on = FTPStorage(**options, file_overwrite=True)
-        off = FTPStorage(**options, file_overwrite=False)
-        on.save("warm.txt", ContentFile(b"w"))  # log in outside the counts
-        off.exists("warm.txt")
-        rows: list[tuple[str, object]] = []
+        on, off = common.warmed_storages(lambda **kw: FTPStorage(**options, **kw))
+        rows: list[Row] = []
 
         def count(label, fn):
             emulator.commands.clear()
             fn()
             seen = Counter(cmd for cmd, _ in emulator.commands)
-            rows.append((label, f"{sum(seen.values())}  ({' '.join(f'{c}x{n}' if n > 1 else c for c, n in seen.items())})"))
-
-        def open_read():
-            with on.open("small.txt") as f:
-                f.read()
+            commands = " ".join(f"{c}x{n}" if n > 1 else c for c, n in seen.items())
+            rows.append((label, f"{sum(seen.values())}  ({commands})"))
 
         def open_seek_read():
             with on.open("small.txt") as f:
                 f.seek(500)
                 f.read()
 
-        count("save small, overwrite on", lambda: on.save("small.txt", ContentFile(b"x" * 1000)))
-        count("save small, overwrite off, name free", lambda: off.save("free.txt", ContentFile(b"x")))
-        count("save small, overwrite off, name taken", lambda: off.save("free.txt", ContentFile(b"y")))
+        common.count_small_saves(count, on, off)
         count("save small into a new directory", lambda: on.save("new/dir/a.txt", ContentFile(b"x")))
-        count("exists", lambda: on.exists("small.txt"))
-        count("size", lambda: on.size("small.txt"))
-        count("get_modified_time", lambda: on.get_modified_time("small.txt"))
-        count("open + read", open_read)
+        common.count_metadata(count, on)
+        count("open + read", lambda: common.read_whole(on, "small.txt"))
         count("open + seek + read", open_seek_read)
         count("listdir", lambda: on.listdir(""))
         count("delete", lambda: on.delete("small.txt"))
@@ -103,61 +73,42 @@ def commands_per_operation() -> list[tuple[str, object]]:
         emulator.stop()
 
 
-def big_file(location: str, size: int, repeat: int) -> list[tuple[str, object]]:
+def big_file(location: str, size: int, repeat: int) -> list[Row]:
     """Throughput is timed without the RSS sampler running (medians of ``repeat``
     interleaved runs); peak RSS growth is measured in separate passes."""
-    from django.core.files.base import File
-
     from storages.backends.ftp import FTPStorage
 
     storage = FTPStorage(location=location, file_overwrite=True)
     raw = raw_client(location)
     root = storage.root
     storage.exists("warm")  # connect outside the timings
-
-    def save():
-        storage.save("big.bin", File(GeneratedStream(size), name="big.bin"))
-
-    def read():
-        with storage.open("big.bin", "rb") as f:
-            assert drain(f, MB) == size
+    save, read = common.big_save_and_read(storage, size)
 
     def raw_save():
-        raw.storbinary(f"STOR {root}/raw.bin", GeneratedStream(size), blocksize=MB)
+        raw.storbinary(f"STOR {root}/raw.bin", common.GeneratedStream(size), blocksize=MB)
 
     def raw_read():
-        sink = Sink()
+        sink = common.Sink()
         raw.retrbinary(f"RETR {root}/raw.bin", sink.write, blocksize=MB)
         assert sink.count == size
 
-    samples: dict[str, list[float]] = {}
-    for _ in range(repeat):  # interleaved: the server's speed drifts; medians of each side
-        for label, fn in [("ours up", save), ("raw up", raw_save), ("ours down", read), ("raw down", raw_read)]:
-            samples.setdefault(label, []).append(timed(fn)[0])
-    ours_up, raw_up, ours_down, raw_down = (statistics.median(samples[k])
-                                            for k in ("ours up", "raw up", "ours down", "raw down"))
-    save_rss, _ = peak_rss_growth(save)
-    read_rss, _ = peak_rss_growth(read)
-    raw_save_rss, _ = peak_rss_growth(raw_save)
+    # interleaved: the server's speed drifts; medians of each side
+    seconds = common.interleaved_medians({"ours up": save, "raw up": raw_save, "ours down": read,
+                                          "raw down": raw_read}, repeat)
+    rss = {"save": common.peak_rss_growth(save)[0], "read": common.peak_rss_growth(read)[0],
+           "raw storbinary": common.peak_rss_growth(raw_save)[0]}
     raw.quit()
     storage.close()
-    up, down = throughput_mb_s(size, ours_up), throughput_mb_s(size, ours_down)
-    raw_up_mb, raw_down_mb = throughput_mb_s(size, raw_up), throughput_mb_s(size, raw_down)
-    mb = size // MB
+    mb_s = {label: common.throughput_mb_s(size, value) for label, value in seconds.items()}
     return [
-        (f"peak RSS growth, save {mb} MB (MB)", save_rss),
-        (f"peak RSS growth, read {mb} MB (MB)", read_rss),
-        (f"peak RSS growth, raw storbinary {mb} MB (MB)", raw_save_rss),
-        (f"save MB/s: ours (median of {repeat})", up),
-        ("save MB/s: raw storbinary", raw_up_mb),
-        ("save ratio ours/raw", up / raw_up_mb),
-        ("read MB/s: ours", down),
-        ("read MB/s: raw retrbinary", raw_down_mb),
-        ("read ratio ours/raw", down / raw_down_mb),
+        *common.peak_rss_rows(size, rss),
+        *common.throughput_vs_raw("save", mb_s["ours up"], {"storbinary": mb_s["raw up"]},
+                                  f"median of {repeat}"),
+        *common.throughput_vs_raw("read", mb_s["ours down"], {"retrbinary": mb_s["raw down"]}),
     ]
 
 
-def small_saves(location: str, count: int) -> list[tuple[str, object]]:
+def small_saves(location: str, count: int) -> list[Row]:
     from django.core.files.base import ContentFile
 
     from storages.backends.ftp import FTPStorage
@@ -184,11 +135,8 @@ def small_saves(location: str, count: int) -> list[tuple[str, object]]:
         for i in range(count):
             raw.storbinary(f"STOR {root}/small/raw{i}.txt", _BytesSource(payload))
 
-    samples: dict[str, list[float]] = {}
-    for _ in range(5):  # interleaved, so drift in the server hits every side alike
-        for label, fn in [("on", ours_on), ("off", ours_off), ("raw", raw_saves)]:
-            samples.setdefault(label, []).append(timed(fn)[0])
-    med = {label: statistics.median(values) for label, values in samples.items()}
+    # interleaved, so drift in the server hits every side alike
+    med = common.interleaved_medians({"on": ours_on, "off": ours_off, "raw": raw_saves}, 5)
     raw.quit()
     on.close()
     off.close()
@@ -210,7 +158,7 @@ class _BytesSource:
         return data
 
 
-def reconnect_cost() -> list[tuple[str, object]]:
+def reconnect_cost() -> list[Row]:
     from django.core.files.base import ContentFile
 
     from emulators.ftp import FTPEmulator
@@ -221,11 +169,11 @@ def reconnect_cost() -> list[tuple[str, object]]:
     try:
         storage = FTPStorage(**emulator.new_namespace())
         storage.save("a.txt", ContentFile(b"a"))
-        warm = statistics.median(timed(lambda: storage.exists("a.txt"))[0] for _ in range(20))
+        warm = statistics.median(common.timed(lambda: storage.exists("a.txt"))[0] for _ in range(20))
         after = []
         for _ in range(5):
             emulator.restart()
-            after.append(timed(lambda: storage.exists("a.txt"))[0])
+            after.append(common.timed(lambda: storage.exists("a.txt"))[0])
         storage.close()
         return [("exists() on a live connection (ms)", warm * 1000),
                 ("first exists() after a server restart, reconnecting (ms)", statistics.median(after) * 1000)]
@@ -234,18 +182,16 @@ def reconnect_cost() -> list[tuple[str, object]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size-mb", type=int, default=500)
-    parser.add_argument("--small", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3, help="large-file runs per side (median)")
+    parser = common.bench_parser(__doc__, small=100, repeat=3,
+                                 repeat_help="large-file runs per side (median)")
     args = parser.parse_args()
-    setup_django()
-    print_rows("FTP: commands per operation (in-process emulator)", commands_per_operation())
-    with serve("ftp") as described:
+    common.setup_django(MEDIA_URL="/media/")
+    common.print_rows("FTP: commands per operation (in-process emulator)", commands_per_operation())
+    with common.serve("ftp") as described:
         location = described["options"]["location"].rstrip("/") + "/bench"
-        print_rows("FTP: small saves vs raw ftplib", small_saves(location, args.small))
-        print_rows("FTP: large file vs raw ftplib", big_file(location, args.size_mb * MB, args.repeat))
-    print_rows("FTP: reconnecting", reconnect_cost())
+        common.print_rows("FTP: small saves vs raw ftplib", small_saves(location, args.small))
+        common.print_rows("FTP: large file vs raw ftplib", big_file(location, args.size_mb * MB, args.repeat))
+    common.print_rows("FTP: reconnecting", reconnect_cost())
 
 
 if __name__ == "__main__":

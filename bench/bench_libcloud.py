@@ -9,33 +9,13 @@ Ratios compare our backend with the raw libcloud driver (``upload_object_via_str
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import (  # noqa: E402
-    MB,
-    CountingProxy,
-    GeneratedStream,
-    drain,
-    peak_rss_growth,
-    print_rows,
-    serve,
-    throughput_mb_s,
-    timed,
-)
-
-
-def setup_django() -> None:
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(USE_TZ=True)
-        import django
-
-        django.setup()
+from bench import common
+from bench.common import MB, Row
 
 
 def s3_storage(host: str, port: int, bucket: str, **options):
@@ -48,11 +28,11 @@ def s3_storage(host: str, port: int, bucket: str, **options):
     return LibCloudStorage(**options_for(provider), **options)
 
 
-def requests_per_operation(host: str, port: int) -> list[tuple[str, object]]:
+def requests_per_operation(host: str, port: int) -> list[Row]:
     from django.core.files.base import ContentFile
 
-    rows: list[tuple[str, object]] = []
-    with CountingProxy(host, port) as proxy:
+    rows: list[Row] = []
+    with common.CountingProxy(host, port) as proxy:
         on = s3_storage("127.0.0.1", proxy.port, "bench-counts", file_overwrite=True)
         off = s3_storage("127.0.0.1", proxy.port, "bench-counts", file_overwrite=False)
         on.driver.create_container("bench-counts")
@@ -63,32 +43,19 @@ def requests_per_operation(host: str, port: int) -> list[tuple[str, object]]:
             methods = " ".join(m for m, _ in counter.requests)
             rows.append((label, f"{len(counter.requests)}  ({methods})"))
 
-        def open_read():
-            with on.open("small.txt") as f:
-                f.read()
-
-        count("save small, overwrite on", lambda: on.save("small.txt", ContentFile(b"x" * 1000)))
-        count("save small, overwrite off, name free", lambda: off.save("free.txt", ContentFile(b"x")))
-        count("save small, overwrite off, name taken", lambda: off.save("free.txt", ContentFile(b"y")))
+        common.count_small_saves(count, on, off)
         count("save empty, overwrite on", lambda: on.save("empty.txt", ContentFile(b"")))
         twelve = b"z" * (12 * MB)
         count("save 12 MB, overwrite on", lambda: on.save("12mb.bin", ContentFile(twelve)))
         count("save 12 MB, overwrite off, name free", lambda: off.save("12mb-free.bin", ContentFile(twelve)))
         count("save 12 MB, overwrite off, name taken", lambda: off.save("12mb.bin", ContentFile(twelve)))
-        count("exists", lambda: on.exists("small.txt"))
-        count("size", lambda: on.size("small.txt"))
+        common.count_metadata(count, on, modified_time=False)
         count("url (presigned)", lambda: on.url("small.txt"))
-        count("open + read", open_read)
+        count("open + read", lambda: common.read_whole(on, "small.txt"))
         count("delete", lambda: on.delete("small.txt"))
-        from concurrent.futures import ThreadPoolExecutor
-
         direct = s3_storage(host, port, "bench-counts")  # not counted: the keys to list
-
-        def put(i: int) -> None:
-            direct.driver.upload_object_via_stream(iter([b""]), direct._container(), f"list/k{i:05d}")
-
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(put, range(2500)))
+        common.fill(lambda i: direct.driver.upload_object_via_stream(iter([b""]), direct._container(),
+                                                                      f"list/k{i:05d}"), 2500, threads=8)
         with proxy.counting() as counter:
             dirs, files = on.listdir("list")
         rows.append(("listdir of 2,500 keys",
@@ -100,60 +67,62 @@ def requests_per_operation(host: str, port: int) -> list[tuple[str, object]]:
     return rows
 
 
-def big_file(make_storage, size: int, label: str, raw=True) -> list[tuple[str, object]]:
+def big_file(make_storage, size: int, label: str, raw=True) -> list[Row]:
+    """Ours: one save and one read, each timed inside its peak-RSS pass (so the sampler runs
+    during those timings); raw driver: one upload and one download, timed without it."""
     from django.core.files.base import File
 
     storage = make_storage()
     seconds = {}
 
     def save():
-        source = File(GeneratedStream(size), name="big.bin")
-        seconds["save"], _ = timed(lambda: storage.save("big.bin", source))
+        source = File(common.GeneratedStream(size), name="big.bin")
+        seconds["save"], _ = common.timed(lambda: storage.save("big.bin", source))
 
     def read():
         def go():
             with storage.open("big.bin", "rb") as f:
-                return drain(f, MB)
-        seconds["read"], n = timed(go)
+                return common.drain(f, MB)
+        seconds["read"], n = common.timed(go)
         assert n == size, (n, size)
 
-    save_rss, _ = peak_rss_growth(save)
-    read_rss, _ = peak_rss_growth(read)
+    save_rss, _ = common.peak_rss_growth(save)
+    read_rss, _ = common.peak_rss_growth(read)
+    ours = {op: common.throughput_mb_s(size, value) for op, value in seconds.items()}
     rows = [
         (f"{label}: peak RSS growth, save {size // MB} MB (MB)", save_rss),
         (f"{label}: peak RSS growth, read {size // MB} MB (MB)", read_rss),
-        (f"{label}: save MB/s, ours", throughput_mb_s(size, seconds["save"])),
-        (f"{label}: read MB/s, ours", throughput_mb_s(size, seconds["read"])),
+        (f"{label}: save MB/s, ours", ours["save"]),
+        (f"{label}: read MB/s, ours", ours["read"]),
     ]
     if raw:
         driver, container = storage.driver, storage._container()
-        source = GeneratedStream(size)
-        up, _ = timed(lambda: driver.upload_object_via_stream(iter(lambda: source.read(MB), b""),
-                                                              container, "raw.bin"))
+        source = common.GeneratedStream(size)
+        up, _ = common.timed(lambda: driver.upload_object_via_stream(iter(lambda: source.read(MB), b""),
+                                                                     container, "raw.bin"))
         obj = driver.get_object(storage.bucket, "raw.bin")
-        down, n = timed(lambda: sum(len(c) for c in driver.download_object_as_stream(obj)))
+        down, n = common.timed(lambda: sum(len(c) for c in driver.download_object_as_stream(obj)))
         assert n == size
-        ours_up, ours_down = throughput_mb_s(size, seconds["save"]), throughput_mb_s(size, seconds["read"])
+        raw_up, raw_down = common.throughput_mb_s(size, up), common.throughput_mb_s(size, down)
         rows += [
-            (f"{label}: save MB/s, raw upload_object_via_stream", throughput_mb_s(size, up)),
-            (f"{label}: save ratio ours/raw", ours_up / throughput_mb_s(size, up)),
-            (f"{label}: read MB/s, raw download_object_as_stream", throughput_mb_s(size, down)),
-            (f"{label}: read ratio ours/raw", ours_down / throughput_mb_s(size, down)),
+            (f"{label}: save MB/s, raw upload_object_via_stream", raw_up),
+            (f"{label}: save ratio ours/raw", ours["save"] / raw_up),
+            (f"{label}: read MB/s, raw download_object_as_stream", raw_down),
+            (f"{label}: read ratio ours/raw", ours["read"] / raw_down),
         ]
     storage.delete("big.bin")
     return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size-mb", type=int, default=500)
+    parser = common.bench_parser(__doc__)
     parser.add_argument("--skip-local", action="store_true")
     args = parser.parse_args()
-    setup_django()
+    common.setup_django()
     size = args.size_mb * MB
-    with serve("s3") as s3:
+    with common.serve("s3") as s3:
         host, port = s3["host"], s3["port"]
-        print_rows("requests per operation (libcloud S3 driver -> moto, counted by a proxy)",
+        common.print_rows("requests per operation (libcloud S3 driver -> moto, counted by a proxy)",
                    requests_per_operation(host, port))
 
         def make():
@@ -161,14 +130,14 @@ def main() -> None:
             storage.driver.create_container("bench-big")
             return storage
 
-        print_rows(f"{args.size_mb} MB through libcloud's S3 driver (moto in another process)",
+        common.print_rows(f"{args.size_mb} MB through libcloud's S3 driver (moto in another process)",
                    big_file(make, size, "s3"))
     if not args.skip_local:
         from emulators.libcloud import LibcloudEmulator
         from storages.backends.apache_libcloud import LibCloudStorage
 
         with LibcloudEmulator() as local:
-            print_rows(f"{args.size_mb} MB through libcloud's local driver",
+            common.print_rows(f"{args.size_mb} MB through libcloud's local driver",
                        big_file(lambda: LibCloudStorage(**local.new_namespace(), file_overwrite=True),
                                 size, "local"))
 

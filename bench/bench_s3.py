@@ -8,36 +8,13 @@ emulator in the same run.
 
 from __future__ import annotations
 
-import argparse
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import (  # noqa: E402
-    MB,
-    CountingProxy,
-    GeneratedStream,
-    Sink,
-    drain,
-    peak_rss_growth,
-    print_rows,
-    serve,
-    throughput_mb_s,
-    timed,
-)
-
-
-def setup_django() -> None:
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(USE_TZ=True)
-        import django
-
-        django.setup()
+from bench import common
+from bench.common import MB, Row
 
 
 def make_storage(options: dict, endpoint: str, **extra):
@@ -55,93 +32,57 @@ def raw_client(options: dict, endpoint: str):
                         config=Config(s3={"addressing_style": "path"}, max_pool_connections=32))
 
 
-def requests_per_operation(options: dict, proxy: CountingProxy) -> list[tuple[str, object]]:
-    from django.core.files.base import ContentFile
-
-    on = make_storage(options, proxy.endpoint, file_overwrite=True)
-    off = make_storage(options, proxy.endpoint, file_overwrite=False)
-    unsigned = make_storage(options, proxy.endpoint, querystring_auth=False)
-    on.save("warm.txt", ContentFile(b"warm"))  # clients created outside the counts
-    off.exists("warm.txt")
-    unsigned.url("warm.txt")
-    rows = []
-
-    def count(label, fn):
-        with proxy.counting() as counter:
-            fn()
-        rows.append((label, counter.count))
-
-    count("save small, overwrite on", lambda: on.save("small.txt", ContentFile(b"x" * 1000)))
-    count("save small, overwrite off, name free", lambda: off.save("free.txt", ContentFile(b"x" * 1000)))
-    count("save small, overwrite off, name taken", lambda: off.save("free.txt", ContentFile(b"y")))
-    count("exists", lambda: on.exists("small.txt"))
-    count("size", lambda: on.size("small.txt"))
+def requests_per_operation(options: dict, proxy: common.CountingProxy) -> list[Row]:
+    on, off, unsigned = common.warmed_storages(lambda **kw: make_storage(options, proxy.endpoint, **kw),
+                                               {"querystring_auth": False})
+    count = common.RequestCounter(proxy)
+    common.count_small_saves(count, on, off)
+    common.count_metadata(count, on, modified_time=False)
     count("url, querystring auth", lambda: on.url("small.txt"))
     count("url, no querystring auth", lambda: unsigned.url("small.txt"))
-
-    def open_read():
-        with on.open("small.txt") as f:
-            f.read()
-
-    count("open + read", open_read)
+    count("open + read", lambda: common.read_whole(on, "small.txt"))
     count("delete", lambda: on.delete("small.txt"))
 
     client = raw_client(options, options["endpoint_url"])
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda i: client.put_object(Bucket=on.bucket, Key=f"list/k{i:05d}", Body=b""),
-                      range(2500)))
+    common.fill(lambda i: client.put_object(Bucket=on.bucket, Key=f"list/k{i:05d}", Body=b""), 2500)
     count("listdir of 2,500 keys", lambda: on.listdir("list"))
-    return rows
+    return count.rows
 
 
-def big_file(options: dict, size: int) -> list[tuple[str, object]]:
+def big_file(options: dict, size: int) -> list[Row]:
     """Throughput is timed without the RSS sampler running (it costs CPU), on both sides;
     peak RSS growth is measured in separate passes."""
-    from django.core.files.base import File
-
     storage = make_storage(options, options["endpoint_url"])
     client = raw_client(options, options["endpoint_url"])
     bucket = storage.bucket
     client.put_object(Bucket=bucket, Key="warm", Body=b"w")
     storage.exists("warm")
+    save, read = common.big_save_and_read(storage, size)
 
-    def save():
-        storage.save("big.bin", File(GeneratedStream(size), name="big.bin"))
+    def raw_upload():
+        client.upload_fileobj(common.GeneratedStream(size), bucket, "raw.bin")
 
-    def read():
-        with storage.open("big.bin", "rb") as f:
-            assert drain(f, MB) == size
+    def raw_stream():
+        common.drain(client.get_object(Bucket=bucket, Key="raw.bin")["Body"], MB)
 
-    ours_up, _ = timed(save)
-    ours_down, _ = timed(read)
-    raw_up, _ = timed(lambda: client.upload_fileobj(GeneratedStream(size), bucket, "raw.bin"))
-    raw_down_fileobj, _ = timed(lambda: client.download_fileobj(bucket, "raw.bin", Sink()))
-    raw_down_stream, _ = timed(lambda: drain(client.get_object(Bucket=bucket, Key="raw.bin")["Body"], MB))
-    save_rss, _ = peak_rss_growth(save)
-    read_rss, _ = peak_rss_growth(read)
-    raw_save_rss, _ = peak_rss_growth(
-        lambda: client.upload_fileobj(GeneratedStream(size), bucket, "raw.bin"))
-
-    up, down = throughput_mb_s(size, ours_up), throughput_mb_s(size, ours_down)
-    raw_up_mb = throughput_mb_s(size, raw_up)
-    best_raw_down = max(throughput_mb_s(size, raw_down_fileobj), throughput_mb_s(size, raw_down_stream))
+    # One run of each, in turn (not interleaved); RSS afterwards, in separate passes.
+    seconds = {label: common.timed(fn)[0] for label, fn in [
+        ("ours up", save), ("ours down", read), ("raw up", raw_upload),
+        ("raw download_fileobj", lambda: client.download_fileobj(bucket, "raw.bin", common.Sink())),
+        ("raw streamed", raw_stream)]}
+    mb_s = {label: common.throughput_mb_s(size, value) for label, value in seconds.items()}
+    rss = {"save": common.peak_rss_growth(save)[0], "read": common.peak_rss_growth(read)[0],
+           "raw upload_fileobj": common.peak_rss_growth(raw_upload)[0]}
     return [
-        (f"peak RSS growth, save {size // MB} MB (MB)", save_rss),
-        (f"peak RSS growth, read {size // MB} MB (MB)", read_rss),
-        (f"peak RSS growth, raw upload_fileobj {size // MB} MB (MB)", raw_save_rss),
-        ("save MB/s: ours", up),
-        ("save MB/s: raw upload_fileobj", raw_up_mb),
-        ("save ratio ours/raw", up / raw_up_mb),
-        ("read MB/s: ours", down),
-        ("read MB/s: raw download_fileobj", throughput_mb_s(size, raw_down_fileobj)),
-        ("read MB/s: raw get_object()['Body'] streamed", throughput_mb_s(size, raw_down_stream)),
-        ("read ratio ours/best raw", down / best_raw_down),
+        *common.peak_rss_rows(size, rss),
+        *common.throughput_vs_raw("save", mb_s["ours up"], {"upload_fileobj": mb_s["raw up"]}),
+        *common.throughput_vs_raw("read", mb_s["ours down"],
+                                  {"download_fileobj": mb_s["raw download_fileobj"],
+                                   "get_object()['Body'] streamed": mb_s["raw streamed"]}),
     ]
 
 
-def small_operations(options: dict, count: int) -> list[tuple[str, object]]:
+def small_operations(options: dict, count: int) -> list[Row]:
     from django.core.files.base import ContentFile
 
     storage = make_storage(options, options["endpoint_url"], file_overwrite=True)
@@ -149,67 +90,26 @@ def small_operations(options: dict, count: int) -> list[tuple[str, object]]:
     bucket = storage.bucket
     storage.save("warm.txt", ContentFile(b"w"))
     client.head_object(Bucket=bucket, Key="warm.txt")
-    payload = b"small file body " * 64
-
-    def ours_saves():
-        for i in range(count):
-            storage.save(f"small/{i}.txt", ContentFile(payload))
-
-    def raw_saves():
-        for i in range(count):
-            client.put_object(Bucket=bucket, Key=f"raw/{i}.txt", Body=payload, ContentType="text/plain")
-
-    def ours_exists():
-        for i in range(count):
-            storage.exists(f"small/{i}.txt")
-
-    def raw_exists():
-        for i in range(count):
-            client.head_object(Bucket=bucket, Key=f"raw/{i}.txt")
-
-    # Interleaved repeats, so drift in the emulator (growing state, other load) hits both sides alike.
-    samples: dict[str, list[float]] = {}
-    for _ in range(5):
-        for label, fn in [("ours saves", ours_saves), ("raw saves", raw_saves),
-                          ("ours exists", ours_exists), ("raw exists", raw_exists)]:
-            samples.setdefault(label, []).append(timed(fn)[0])
-    results = {label: statistics.median(values) for label, values in samples.items()}
-    return [
-        (f"{count} small saves: ours (s)", results["ours saves"]),
-        (f"{count} small saves: raw put_object (s)", results["raw saves"]),
-        ("small saves ratio ours/raw", results["ours saves"] / results["raw saves"]),
-        (f"{count} exists(): ours (s)", results["ours exists"]),
-        (f"{count} exists(): raw head_object (s)", results["raw exists"]),
-        ("exists ratio ours/raw", results["ours exists"] / results["raw exists"]),
-    ]
-
-
-def emulator_start() -> list[tuple[str, object]]:
-    from emulators.s3 import S3Emulator
-
-    times = []
-    for _ in range(3):
-        emulator = S3Emulator()
-        start = time.perf_counter()
-        emulator.start()
-        times.append(time.perf_counter() - start)
-        emulator.stop()
-    return [("emulator start, median of 3 (s)", sorted(times)[1])]
+    return common.small_ops_vs_raw(
+        count, storage,
+        raw_save=(lambda i, body: client.put_object(Bucket=bucket, Key=f"raw/{i}.txt", Body=body,
+                                                    ContentType="text/plain"), "put_object"),
+        raw_exists=(lambda i: client.head_object(Bucket=bucket, Key=f"raw/{i}.txt"), "head_object"),
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size-mb", type=int, default=500)
-    parser.add_argument("--small", type=int, default=200)
-    args = parser.parse_args()
-    setup_django()
-    with serve("s3") as described:
+    args = common.bench_parser(__doc__, small=200).parse_args()
+    common.setup_django()
+    with common.serve("s3") as described:
         options = described["options"]
-        with CountingProxy(described["host"], described["port"]) as proxy:
-            print_rows("S3: HTTP requests per operation", requests_per_operation(options, proxy))
-        print_rows("S3: small operations vs raw boto3", small_operations(options, args.small))
-        print_rows("S3: large file vs raw boto3", big_file(options, args.size_mb * MB))
-    print_rows("S3: emulator", emulator_start())
+        with common.CountingProxy(described["host"], described["port"]) as proxy:
+            common.print_rows("S3: HTTP requests per operation", requests_per_operation(options, proxy))
+        common.print_rows("S3: small operations vs raw boto3", small_operations(options, args.small))
+        common.print_rows("S3: large file vs raw boto3", big_file(options, args.size_mb * MB))
+    from emulators.s3 import S3Emulator  # only now: importing moto hooks into every boto3 client
+
+    common.print_rows("S3: emulator", common.emulator_start_rows(S3Emulator))
 
 
 if __name__ == "__main__":

@@ -10,39 +10,18 @@ same run, interleaved. Both clients set TCP_NODELAY (see ``raw_client``).
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import socket
 import statistics
 import sys
-import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import (  # noqa: E402
-    MB,
-    GeneratedStream,
-    Sink,
-    drain,
-    peak_rss_growth,
-    print_rows,
-    serve,
-    throughput_mb_s,
-    timed,
-)
-
-
-def setup_django() -> None:
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(USE_TZ=True, MEDIA_URL="/media/")
-        import django
-
-        django.setup()
+from bench import common
+from bench.common import MB, Row
 
 
 def make_storage(options: dict, **extra: Any) -> Any:
@@ -84,14 +63,14 @@ def counting_requests() -> Iterator[list[int]]:
         paramiko.SFTPClient._async_request = original
 
 
-def requests_per_operation(options: dict) -> list[tuple[str, object]]:
+def requests_per_operation(options: dict) -> list[Row]:
     from django.core.files.base import ContentFile
 
     on = make_storage(options, file_overwrite=True)
     off = make_storage(options, file_overwrite=False)
     on.save("bench-ops/warm.txt", ContentFile(b"warm"))  # connect outside the counts
     off.exists("bench-ops/warm.txt")
-    rows: list[tuple[str, object]] = []
+    rows: list[Row] = []
 
     def count(label: str, fn: Any) -> None:
         with counting_requests() as counter:
@@ -105,74 +84,49 @@ def requests_per_operation(options: dict) -> list[tuple[str, object]]:
     count("save small, overwrite off, name taken",
           lambda: off.save("bench-ops/free.txt", ContentFile(b"y")))
     count("save small into a new directory", lambda: on.save("bench-ops/new/dir/a.txt", ContentFile(b"x")))
-    count("exists", lambda: on.exists("bench-ops/small.txt"))
-    count("size", lambda: on.size("bench-ops/small.txt"))
+    common.count_metadata(count, on, "bench-ops/small.txt", modified_time=False)
     count("url", lambda: on.url("bench-ops/small.txt"))
-
-    def open_read() -> None:
-        with on.open("bench-ops/small.txt") as f:
-            f.read()
-
-    count("open + read small (open, fstat, read, close)", open_read)
+    count("open + read small (open, fstat, read, close)",
+          lambda: common.read_whole(on, "bench-ops/small.txt"))
     count("delete", lambda: on.delete("bench-ops/small.txt"))
     on.close()
     off.close()
     return rows
 
 
-def big_file(options: dict, size: int, repeat: int) -> list[tuple[str, object]]:
+def big_file(options: dict, size: int, repeat: int) -> list[Row]:
     """Throughput is timed without the RSS sampler (it costs CPU), interleaved with raw
     paramiko; peak RSS growth is measured in separate passes."""
-    from django.core.files.base import File
-
     storage = make_storage(options, file_overwrite=True)
     client = raw_client(options)
     storage.exists("warm")
-
-    def save() -> None:
-        storage.save("big.bin", File(GeneratedStream(size), name="big.bin"))
-
-    def read() -> None:
-        with storage.open("big.bin", "rb") as f:
-            assert drain(f, MB) == size
+    save, read = common.big_save_and_read(storage, size)
 
     def raw_put() -> None:
-        client.putfo(GeneratedStream(size), "/raw.bin")
+        client.putfo(common.GeneratedStream(size), "/raw.bin")
 
     def raw_get() -> None:
-        sink = Sink()
+        sink = common.Sink()
         client.getfo("/raw.bin", sink)
         assert sink.count == size
 
-    samples: dict[str, list[float]] = {}
-    for _ in range(repeat):
-        for label, fn in [("save", save), ("raw put", raw_put), ("read", read), ("raw get", raw_get)]:
-            samples.setdefault(label, []).append(timed(fn)[0])
-    speed = {label: throughput_mb_s(size, statistics.median(values)) for label, values in samples.items()}
-    save_rss, _ = peak_rss_growth(save)
-    read_rss, _ = peak_rss_growth(read)
-    raw_put_rss, _ = peak_rss_growth(raw_put)
-    raw_get_rss, _ = peak_rss_growth(raw_get)
+    seconds = common.interleaved_medians({"save": save, "raw put": raw_put, "read": read, "raw get": raw_get},
+                                         repeat)
+    speed = {label: common.throughput_mb_s(size, value) for label, value in seconds.items()}
+    rss = {"save": common.peak_rss_growth(save)[0], "read": common.peak_rss_growth(read)[0],
+           "raw putfo": common.peak_rss_growth(raw_put)[0], "raw getfo": common.peak_rss_growth(raw_get)[0]}
     storage.delete("big.bin")
     client.remove("/raw.bin")
     client.close()
     storage.close()
-    mb = size // MB
     return [
-        (f"peak RSS growth, save {mb} MB (MB)", save_rss),
-        (f"peak RSS growth, read {mb} MB (MB)", read_rss),
-        (f"peak RSS growth, raw putfo {mb} MB (MB)", raw_put_rss),
-        (f"peak RSS growth, raw getfo {mb} MB (MB)", raw_get_rss),
-        ("save MB/s: ours", speed["save"]),
-        ("save MB/s: raw putfo", speed["raw put"]),
-        ("save ratio ours/raw", speed["save"] / speed["raw put"]),
-        ("read MB/s: ours", speed["read"]),
-        ("read MB/s: raw getfo", speed["raw get"]),
-        ("read ratio ours/raw", speed["read"] / speed["raw get"]),
+        *common.peak_rss_rows(size, rss),
+        *common.throughput_vs_raw("save", speed["save"], {"putfo": speed["raw put"]}),
+        *common.throughput_vs_raw("read", speed["read"], {"getfo": speed["raw get"]}),
     ]
 
 
-def small_operations(options: dict, count: int, repeat: int) -> list[tuple[str, object]]:
+def small_operations(options: dict, count: int, repeat: int) -> list[Row]:
     from django.core.files.base import ContentFile
 
     on = make_storage(options, file_overwrite=True)
@@ -204,12 +158,11 @@ def small_operations(options: dict, count: int, repeat: int) -> list[tuple[str, 
         for _ in range(count):
             client.stat("/small/warm.txt")
 
-    samples: dict[str, list[float]] = {}
-    for _ in range(max(repeat, 7)):  # cheap, and noisier than the large transfers
-        for label, fn in [("ours on", ours_saves(on)), ("ours off", ours_saves(off)), ("raw", raw_saves),
-                          ("ours exists", ours_exists), ("raw exists", raw_exists)]:
-            samples.setdefault(label, []).append(timed(fn)[0])
-    result = {label: statistics.median(values) for label, values in samples.items()}
+    result = common.interleaved_medians(
+        {"ours on": ours_saves(on), "ours off": ours_saves(off), "raw": raw_saves,
+         "ours exists": ours_exists, "raw exists": raw_exists},
+        max(repeat, 7),  # cheap, and noisier than the large transfers
+    )
     client.close()
     on.close()
     off.close()
@@ -219,33 +172,30 @@ def small_operations(options: dict, count: int, repeat: int) -> list[tuple[str, 
         (f"{count} small saves: raw putfo (s)", result["raw"]),
         ("small saves ratio ours/raw (overwrite on)", result["ours on"] / result["raw"]),
         ("small saves ratio ours/raw (create-only)", result["ours off"] / result["raw"]),
-        (f"{count} exists(): ours (s)", result["ours exists"]),
-        (f"{count} exists(): raw stat (s)", result["raw exists"]),
-        ("exists ratio ours/raw", result["ours exists"] / result["raw exists"]),
+        *common.seconds_vs_raw(f"{count} exists()", result["ours exists"], result["raw exists"], "stat",
+                               "exists"),
     ]
 
 
-def emulator_and_reconnect() -> list[tuple[str, object]]:
+def emulator_and_reconnect() -> list[Row]:
     """In-process: emulator start, and the cost of the first call after a server restart."""
     from django.core.files.base import ContentFile
 
     from emulators.sftp import SFTPEmulator
 
-    starts, reconnects, warm = [], [], []
-    for _ in range(3):
-        emulator = SFTPEmulator()
-        start = time.perf_counter()
-        emulator.start()
-        starts.append(time.perf_counter() - start)
+    reconnects, warm = [], []
+
+    def reconnect(emulator: SFTPEmulator) -> None:
         storage = make_storage(emulator.new_namespace())
         storage.save("f.txt", ContentFile(b"x"))
-        warm.append(timed(lambda s=storage: s.exists("f.txt"))[0])
+        warm.append(common.timed(lambda: storage.exists("f.txt"))[0])
         emulator.restart()
-        reconnects.append(timed(lambda s=storage: s.exists("f.txt"))[0])
+        reconnects.append(common.timed(lambda: storage.exists("f.txt"))[0])
         storage.close()
-        emulator.stop()
+
+    start = common.emulator_start_seconds(SFTPEmulator, each=reconnect)
     return [
-        ("emulator start, median of 3 (s)", statistics.median(starts)),
+        ("emulator start, median of 3 (s)", start),
         ("exists() on a live connection (ms)", statistics.median(warm) * 1000),
         ("first exists() after a server restart, reconnect included (ms)",
          statistics.median(reconnects) * 1000),
@@ -253,19 +203,16 @@ def emulator_and_reconnect() -> list[tuple[str, object]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size-mb", type=int, default=500)
-    parser.add_argument("--small", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    setup_django()
-    with serve("sftp") as described:
+    args = common.bench_parser(__doc__, small=100, repeat=3).parse_args()
+    common.setup_django(MEDIA_URL="/media/")
+    with common.serve("sftp") as described:
         options = described["options"]
-        print_rows("SFTP: requests per operation", requests_per_operation(options))
-        print_rows("SFTP: small operations vs raw paramiko",
-                   small_operations(options, args.small, args.repeat))
-        print_rows("SFTP: large file vs raw paramiko", big_file(options, args.size_mb * MB, args.repeat))
-    print_rows("SFTP: emulator and reconnects", emulator_and_reconnect())
+        common.print_rows("SFTP: requests per operation", requests_per_operation(options))
+        common.print_rows("SFTP: small operations vs raw paramiko",
+                          small_operations(options, args.small, args.repeat))
+        common.print_rows("SFTP: large file vs raw paramiko",
+                          big_file(options, args.size_mb * MB, args.repeat))
+    common.print_rows("SFTP: emulator and reconnects", emulator_and_reconnect())
 
 
 if __name__ == "__main__":
