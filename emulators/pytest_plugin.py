@@ -161,7 +161,7 @@ def emulated_storages(request: pytest.FixtureRequest) -> Iterator[Callable[..., 
     ``STORAGES["staticfiles"]`` (``aliases=`` to choose) and returns the
     default storage. Extra keyword arguments become backend OPTIONS.
     """
-    from django.test.utils import override_settings
+    from storages.compat import override_storages
 
     overrides: list[Any] = []
 
@@ -175,7 +175,7 @@ def emulated_storages(request: pytest.FixtureRequest) -> Iterator[Callable[..., 
         entry = {"BACKEND": emulator.backend, "OPTIONS": opts}
         current = dict(getattr(settings, "STORAGES", {}) or {})
         current.update({alias: entry for alias in aliases})
-        override = override_settings(STORAGES=current)
+        override = override_storages(current)
         override.enable()
         overrides.append(override)
         return storages[aliases[0]]

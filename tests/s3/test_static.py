@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage
+from storages.compat import override_storages
 
 CSS = b'body { background: url("../img/logo.png"); }\n'
 PNG = b"\x89PNG\r\n\x1a\n fake image"
@@ -31,8 +32,8 @@ def collectstatic(backend, options, static_dir):
     from django.contrib.staticfiles.storage import staticfiles_storage
 
     entry = {"BACKEND": backend, "OPTIONS": options}
-    override = override_settings(
-        STORAGES={"default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}, "staticfiles": entry},
+    override = override_storages(
+        {"default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}, "staticfiles": entry},
         STATICFILES_DIRS=[str(static_dir)],
         STATICFILES_FINDERS=["django.contrib.staticfiles.finders.FileSystemFinder"],
     )
