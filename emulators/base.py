@@ -39,6 +39,19 @@ class EmulatorError(RuntimeError):
     """The emulator was started but did not become healthy."""
 
 
+def needs(*modules: str, purpose: str) -> None:
+    """Import what an emulator needs, or raise EmulatorUnavailable saying what to install."""
+    import importlib
+
+    try:
+        for module in modules:
+            importlib.import_module(module)
+    except ImportError as exc:
+        raise EmulatorUnavailable(
+            f"{purpose} needs {', '.join(modules)} ({exc}); pip install 'django-storages[emulators]'"
+        ) from exc
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that was free on ``host`` a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
-from .base import Emulator, EmulatorError, EmulatorUnavailable, unique_name, wait_until
+from .base import Emulator, EmulatorError, EmulatorUnavailable, needs, unique_name, wait_until
 
 USER = "storages"
 PERMISSIONS = "elradfmwMT"
@@ -74,12 +74,7 @@ class FTPEmulator(Emulator):
         """Start serving; after ``stop()`` the same port is reused when it is still free."""
         if self.started:
             return
-        try:
-            import pyftpdlib  # noqa: F401 - only checks it is installed
-        except ImportError as exc:
-            raise EmulatorUnavailable(
-                f"pyftpdlib is not installed ({exc}); pip install 'django-storages[emulators]'"
-            ) from exc
+        needs("pyftpdlib", purpose="the FTP emulator")
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="storages-ftp-"))
             self.root_dir.mkdir()

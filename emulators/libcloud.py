@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from typing import Any, Callable
 
-from .base import Emulator, EmulatorUnavailable, unique_name
+from .base import Emulator, EmulatorUnavailable, needs, unique_name
 
 BACKEND = "storages.backends.apache_libcloud.LibCloudStorage"
 DEFAULT_CONTAINER = "storages-dev"
@@ -62,13 +62,7 @@ class LibcloudEmulator(Emulator):
     def start(self) -> None:
         if self.started:
             return
-        try:
-            import fasteners  # noqa: F401 - only checks it is installed (libcloud's local driver needs it)
-            import libcloud  # noqa: F401 - only checks it is installed
-        except ImportError as exc:
-            raise EmulatorUnavailable(
-                f"libcloud's local driver cannot run ({exc}); pip install apache-libcloud fasteners"
-            ) from exc
+        needs("libcloud", "fasteners", purpose="libcloud's local driver")
         self.base_path = tempfile.mkdtemp(prefix="storages-libcloud-")
         os.mkdir(os.path.join(self.base_path, DEFAULT_CONTAINER))
         self.started = True

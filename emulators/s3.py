@@ -6,7 +6,7 @@ import http.client
 import logging
 from typing import Any, Callable
 
-from .base import Emulator, EmulatorUnavailable, unique_name
+from .base import Emulator, needs, unique_name
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
@@ -27,12 +27,9 @@ class S3Emulator(Emulator):
     def start(self) -> None:
         if self.started:
             return
-        try:
-            from moto.server import ThreadedMotoServer
-        except ImportError as exc:
-            raise EmulatorUnavailable(
-                f"moto's server is not installed ({exc}); pip install 'django-storages[emulators]'"
-            ) from exc
+        needs("moto.server", "flask", purpose="the S3 emulator (moto's server)")
+        from moto.server import ThreadedMotoServer
+
         # werkzeug logs every request at INFO; keep test and CLI output readable.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)

@@ -17,7 +17,7 @@ import weakref
 from pathlib import Path
 from typing import Any, Callable
 
-from .base import Emulator, EmulatorUnavailable, unique_name
+from .base import Emulator, needs, unique_name
 
 USERNAME = "storages"
 
@@ -46,13 +46,9 @@ class SFTPEmulator(Emulator):
     def start(self) -> None:
         if self.started:
             return
-        try:
-            from .sftp_server import SFTPServer, generate_ed25519
-        except ImportError as exc:
-            raise EmulatorUnavailable(
-                f"the SFTP emulator needs paramiko and cryptography ({exc}); "
-                "pip install 'django-storages[emulators]'"
-            ) from exc
+        needs("paramiko", "cryptography", purpose="the SFTP emulator")
+        from .sftp_server import SFTPServer, generate_ed25519
+
         if self.workdir is None:
             self._prepare(generate_ed25519)
         assert self.root_dir is not None

@@ -1,6 +1,7 @@
 """The S3 emulator honours the common lifecycle (emulators/base.py)."""
 
 import socket
+import sys
 
 import pytest
 
@@ -97,3 +98,12 @@ def test_process_emulators_do_not_outlive_a_killed_parent(tmp_path):
         time.sleep(0.1)
     os.kill(child, signal.SIGKILL)
     raise AssertionError("the emulator process outlived its killed parent")
+
+
+def test_a_missing_server_library_says_what_to_install(monkeypatch):
+    from emulators.base import EmulatorUnavailable
+
+    monkeypatch.setitem(sys.modules, "moto.server", None)  # as if moto were not installed
+    expected = r"S3 emulator.*needs moto\.server.*django-storages\[emulators\]"
+    with pytest.raises(EmulatorUnavailable, match=expected):
+        S3Emulator().start()
