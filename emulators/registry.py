@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 #: selection name -> "module:Class" of its emulator.
 EMULATORS: dict[str, str] = {
@@ -56,16 +56,7 @@ def load(path: str) -> Any:
 
 def available_selections() -> list[str]:
     """Selection names whose emulator module exists in this checkout."""
-    names = []
-    for name, path in EMULATORS.items():
-        try:
-            importlib.import_module(path.partition(":")[0])
-        except ModuleNotFoundError as exc:
-            if exc.name == path.partition(":")[0]:
-                continue
-            raise
-        names.append(name)
-    return names
+    return [name for name, path in EMULATORS.items() if _module_exists(path)]
 
 
 def emulator_class(name: str) -> type:
@@ -86,5 +77,3 @@ def _module_exists(path: str) -> bool:
         raise
     return True
 
-
-GetEmulator = Callable[[str], Any]

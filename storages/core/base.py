@@ -24,7 +24,7 @@ from django.core.files.utils import validate_file_name
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
-from .errors import translated
+from .errors import ServiceUnavailable, translated
 from .files import ObjectInfo, RemoteFile, Upload, _Writer
 from .names import dir_prefix, join_root
 from .options import Configurable
@@ -64,9 +64,6 @@ class BaseStorage(Configurable, Storage):
     #: backend's setting and default in option resolution).
     file_overwrite: bool
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-
     def _options_changed(self) -> None:
         self._local = threading.local()
 
@@ -97,7 +94,7 @@ class BaseStorage(Configurable, Storage):
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
         """Map an SDK error to a Django/Python one; backends override."""
         if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-            return ConnectionError(f"{type(self).__name__} could not reach {self.endpoint()}: {exc}")
+            return ServiceUnavailable(f"{type(self).__name__} could not reach {self.endpoint()}: {exc}")
         return None
 
     # -- hooks ---------------------------------------------------------------
