@@ -98,10 +98,6 @@ class CountingProxy:
         with self.state.lock:
             return len(self.state.requests)
 
-    def reset_counts(self) -> None:
-        with self.state.lock:
-            self.state.requests.clear()
-
     def counting(self) -> "_Counter":
         """``with proxy.counting() as c: ...`` then ``c.count`` / ``c.requests``."""
         return _Counter(self)

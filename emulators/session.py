@@ -34,9 +34,6 @@ class EmulatorSession:
                 self._emulators[name] = emulator
             return emulator
 
-    def started(self) -> dict[str, Emulator]:
-        return dict(self._emulators)
-
     def stop(self) -> None:
         with self._lock:
             for emulator in reversed(list(self._emulators.values())):
