@@ -90,7 +90,13 @@ class Emulator(ABC):
     host = "127.0.0.1"
 
     def __init__(self) -> None:
+        #: Where clients connect: for HTTP emulators, the observation proxy (``front``).
         self.port: int | None = None
+        #: Where the service program itself listens, when a ``front`` stands before it.
+        self.service_port: int | None = None
+        #: The HTTP-aware proxy (emulators.proxy.HTTPFront) that records each call and
+        #: injects faults (emulators.observe); ``None`` for emulators hooked in-process.
+        self.front: Any = None
         self.started = False
 
     # lifecycle -------------------------------------------------------------

@@ -3,7 +3,8 @@
 Starts the emulators (every implemented one by default), prints for each the
 ``STORAGES`` entry and environment variables a Django project needs, makes one
 save/read/url round trip through each backend, then stays up until Ctrl-C and
-stops every process it started.
+stops every process it started. ``--faults`` arms injected faults (after the
+round trips) for manual trials; see docs/testing.md for the syntax.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def describe(emulator: Emulator, options: dict[str, Any]) -> dict[str, Any]:
             "host": emulator.host, "port": emulator.port}
 
 
-def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True) -> int:
+def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True, faults: Any = ()) -> int:
     failures = 0
     _configure_django()
     stop = threading.Event()
@@ -97,6 +98,10 @@ def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True) -> in
             if smoke:
                 print(f"# round trip OK: saved, read back and deleted {SMOKE_NAME!r}; url() gave {url}")
             sys.stdout.flush()
+        if faults:
+            from .observe import arm_for_run
+
+            arm_for_run(list(faults), lambda line: print(line, file=sys.stderr, flush=True))
         print("READY" if not failures else f"READY with {failures} failure(s)", flush=True)
         if wait:
             if not as_json:
@@ -118,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     up_parser.add_argument("--json", action="store_true", help="one JSON line per emulator")
     up_parser.add_argument("--no-smoke", action="store_true", help="skip the round trip")
     up_parser.add_argument("--once", action="store_true", help="exit after the round trips")
+    up_parser.add_argument("--faults", action="append", default=[], metavar="SPEC",
+                           help="inject faults, e.g. 's3:put=503,times=2;ftp:retr=cut:1000' "
+                                "(syntax: docs/testing.md)")
     sub.add_parser("list", help="list the emulators this checkout has")
     args = parser.parse_args(argv)
     if args.command == "list":
@@ -127,5 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in args.names if n not in EMULATORS]
     if unknown:
         parser.error(f"unknown emulator(s): {', '.join(unknown)}; valid: {', '.join(EMULATORS)}")
+    from .faults import parse_faults
+
+    try:
+        faults = parse_faults(";".join(args.faults))
+    except ValueError as exc:
+        parser.error(f"--faults: {exc}")
     names = args.names or available_selections()
-    return up(names, as_json=args.json, smoke=not args.no_smoke, wait=not args.once)
+    return up(names, as_json=args.json, smoke=not args.no_smoke, wait=not args.once, faults=faults)

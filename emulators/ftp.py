@@ -3,9 +3,11 @@
 Each instance has its own IO loop, its own ``DummyAuthorizer`` with one user
 and a random password, and a temporary directory whose ``root/`` subdirectory
 is the user's home (the jail). Passive data ports are ephemeral ports on
-127.0.0.1; active mode (``PORT``) works too. Commands received are recorded in
-``commands`` and ``inject()`` makes the next calls of a command fail with a
-chosen reply (``421`` also closes the connection), for fault tests.
+127.0.0.1; active mode (``PORT``) works too. Every command is reported to the
+observation hub (emulators.observe: ``storage_requests``/``storage_faults``, see
+emulators/ftp_hooks.py). The older per-emulator tools remain: commands received
+are recorded in ``commands`` and ``inject()`` makes the next calls of a command
+fail with a chosen reply (``421`` also closes the connection).
 """
 
 from __future__ import annotations
@@ -178,6 +180,11 @@ class FTPEmulator(Emulator):
             base = TLS_FTPHandler
             attrs.update(certfile=str(self.cert_file), keyfile=str(self.workdir / "emulator-key.pem"),
                          ssl_context=None, tls_control_required=True, tls_data_required=True)
+        from . import ftp_hooks
+
+        attrs["dtp_handler"] = ftp_hooks.data_handler(base.dtp_handler)
+        attrs["respond"] = lambda handler, response, *args, **kwargs: ftp_hooks.respond(
+            handler, base.respond, response, *args, **kwargs)
         commands = dict(base.proto_cmds)
         if not self.mlsd:
             commands.pop("MLSD", None)
@@ -268,12 +275,17 @@ def _loop(server: Any, stopping: threading.Event) -> None:
 
 
 def _pre_process_command(self: Any, line: str, cmd: str, arg: str) -> None:
-    """Record the command, answer with an injected fault if one is queued, else run it."""
+    """Record the command, answer with an injected fault if one is queued, else run it
+    (through the observation hooks, which report it and apply the hub's faults)."""
+    from .ftp_hooks import pre_process_command
+
     emulator: FTPEmulator = self.emulator
     emulator.commands.append((cmd, "" if cmd == "PASS" else arg))
     reply = emulator._take_fault(cmd)
     if reply is None:
-        return type(self).__mro__[1].pre_process_command(self, line, cmd, arg)
+        base = type(self).__mro__[1]
+        pre_process_command(self, line, cmd, arg, lambda: base.pre_process_command(self, line, cmd, arg))
+        return None
     self.respond(reply)
     if reply.startswith("421"):
         self.close_when_done()

@@ -13,6 +13,8 @@ selected targets), ``storage_emulators`` (the session's emulators),
 ``emulated_storages`` for a downstream project's tests to point Django's
 ``STORAGES`` at an emulated backend. Marker ``capability(name, ...)`` skips a
 test, with the backend's reason, on a backend that declares it cannot do that.
+``storage_requests`` records the calls a test makes to the emulated services,
+``storage_faults`` injects faults into them (emulators.pytest_observe).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from .base import EmulatorUnavailable
+from .pytest_observe import storage_faults, storage_requests  # noqa: F401 (fixtures)
 from .registry import EMULATORS, Target, load, targets_for
 from .session import EmulatorSession
 
