@@ -246,13 +246,13 @@ class S3Verifier:
         fields, file_size = form
         if "policy" not in fields:
             return None  # an anonymous POST: the bucket's permissions decide
+        denial = self._post_signature(fields)
+        if denial is not None:
+            return denial
         try:
             policy = json.loads(base64.b64decode(fields["policy"]))
         except (ValueError, binascii.Error):
             return Denial(400, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON.")
-        denial = self._post_signature(fields)
-        if denial is not None:
-            return denial
         expiration = str(policy.get("expiration", ""))
         try:
             expires_at = dt.datetime.fromisoformat(expiration.replace("Z", "+00:00")).timestamp()

@@ -339,18 +339,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._drop_upstream()
 
-    def _send_error(self, request: HTTPRequest, status: int, headers: list[tuple[str, str]],
-                    payload: bytes) -> int:
-        self.send_response(status)
-        for key, value in headers:
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.command != "HEAD":  # a HEAD answer has no body, whatever its length says
-            self.wfile.write(payload)
-            return len(payload)
-        return 0
-
     def _forward(self) -> None:
         front = self.front
         body = RequestBody(self.rfile, self.headers)
@@ -358,31 +346,50 @@ class _Handler(BaseHTTPRequestHandler):
         operation = front.classify(request)
         denial = front.verifier(request, body) if front.verifier is not None else None
         fault = None if denial is not None else front.take_fault(request, operation)
-        status: int | None = None
-        sent = 0
-        answer_headers: Any = None
+        reported: list[bool] = []
+
+        def report(status: int | None, sent: int, headers: Any = None) -> None:
+            """Record the call once, before the client can see it end (so a test that
+            looks right after its call returns finds it)."""
+            if not reported:
+                reported.append(True)
+                front.record(request, operation, status, body.received, sent, fault, headers)
+
         try:
             if fault is not None and fault.stall:
                 time.sleep(fault.stall)
-            if denial is not None or (fault is not None and fault.status is not None):
+            if denial is not None:
                 body.drain()  # so the client reads our answer, not a reset
-                if denial is not None:
-                    headers, payload = front.error(denial.status, request, code=denial.code,
-                                                   message=denial.message, details=denial.details)
-                    status = denial.status
-                else:
-                    assert fault is not None and fault.status is not None
-                    headers, payload = front.error(fault.status, request, code=fault.code,
-                                                   message=fault.message)
-                    status = fault.status
-                sent = self._send_error(request, status, headers, payload)
-                return
-            if fault is not None and fault.reset_before == 0:
+                self._answer(request, denial.status, front.error(
+                    denial.status, request, code=denial.code, message=denial.message, details=denial.details),
+                    report)
+            elif fault is not None and fault.status is not None:
+                body.drain()
+                self._answer(request, fault.status, front.error(
+                    fault.status, request, code=fault.code, message=fault.message), report)
+            elif fault is not None and fault.reset_before == 0:
+                report(None, 0)
                 self._reset_connection()
-                return
-            status, sent, answer_headers = self._relay(request, body, fault)
+            else:
+                self._relay(request, body, fault, report)
         finally:
-            front.record(request, operation, status, body.received, sent, fault, answer_headers)
+            report(None, 0)  # an exception: the client got no (complete) answer
+
+    def _answer(self, request: HTTPRequest, status: int, error: tuple[list[tuple[str, str]], bytes],
+                report: Callable[..., None]) -> None:
+        headers, payload = error
+        if self.command == "HEAD":  # a HEAD answer has no body, whatever its length says
+            report(status, 0)
+        self.send_response(status)
+        for key, value in headers:
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        if self.command == "HEAD":
+            self.end_headers()
+            return
+        report(status, len(payload))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def _request_body(self, body: RequestBody, limit: int | None) -> Iterator[bytes]:
         sent = 0
@@ -393,34 +400,38 @@ class _Handler(BaseHTTPRequestHandler):
             sent += len(data)
             yield data
 
-    def _relay(self, request: HTTPRequest, body: RequestBody,
-               fault: Fault | None) -> tuple[int | None, int, Any]:
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+    def _relay(self, request: HTTPRequest, body: RequestBody, fault: Fault | None,
+               report: Callable[..., None]) -> None:
+        request_headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         host = self.front.upstream_host(request) if self.front.upstream_host is not None else None
         if host:
-            headers["Host"] = host
+            request_headers["Host"] = host
         if body.chunked:
-            headers.pop("Content-Length", None)
+            request_headers.pop("Content-Length", None)
         limit = fault.reset_before if fault is not None else None
         conn = self._upstream()
         try:
-            conn.request(self.command, self.path, headers=headers, encode_chunked=body.chunked,
+            conn.request(self.command, self.path, headers=request_headers, encode_chunked=body.chunked,
                          body=None if body.empty else self._request_body(body, limit))
             response = conn.getresponse()
         except _Abort:
+            report(None, 0)
             self._reset_connection()
-            return None, 0, None
+            return
         except (OSError, http.client.HTTPException):
-            response = self._early_answer(conn)
-            if response is None:
+            early = self._early_answer(conn)
+            if early is None:
+                report(None, 0)
                 self._reset_connection()
-                return None, 0, None
+                return
+            response = early
             self.close_connection = True  # the rest of the request body is not read
         if fault is not None and (fault.reset_after == 0 or limit is not None):
             # The whole request (shorter than a reset_before limit) reached the service,
             # which did the work; its answer is lost.
+            report(None, 0, response.headers)
             self._reset_connection()
-            return None, 0, response.headers
+            return
         self.send_response_only(response.status, response.reason)
         length = response.getheader("Content-Length")
         has_body = self.command != "HEAD" and response.status not in (204, 304)
@@ -430,13 +441,43 @@ class _Handler(BaseHTTPRequestHandler):
         chunked = length is None and has_body
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        sent = self._relay_body(response, chunked, fault) if has_body else 0
-        if not has_body:
+        if not has_body or length == "0":
             response.read()  # nothing to read, but the upstream connection must see it finished
-        if not has_body and fault is not None and (fault.cut is not None or fault.reset_after is not None):
+            report(response.status, 0, response.headers)
+            self.end_headers()
+            if fault is not None and (fault.cut is not None or fault.reset_after is not None):
+                self._close_cleanly() if fault.cut is not None else self._reset_connection()
+            return
+        self.end_headers()
+        self._relay_body(response, chunked, fault, report)
+
+    def _relay_body(self, response: http.client.HTTPResponse, chunked: bool, fault: Fault | None,
+                    report: Callable[..., None]) -> None:
+        limit = None
+        if fault is not None:
+            limit = fault.cut if fault.cut is not None else fault.reset_after
+        sent = 0
+        data = response.read(CHUNK)
+        while data:
+            following = response.read(CHUNK)  # one chunk ahead: the last one is known as such
+            if limit is not None and sent + len(data) >= limit:
+                data = data[: limit - sent]
+                report(response.status, sent + len(data), response.headers)
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked and data else data)
+                assert fault is not None
+                self._close_cleanly() if fault.cut is not None else self._reset_connection()
+                return
+            if not following and not chunked:
+                report(response.status, sent + len(data), response.headers)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+            sent += len(data)
+            data = following
+        report(response.status, sent, response.headers)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+        if limit is not None:  # the body was shorter than the limit: cut or reset at its end
+            assert fault is not None
             self._close_cleanly() if fault.cut is not None else self._reset_connection()
-        return response.status, sent, response.headers
 
     def _early_answer(self, conn: http.client.HTTPConnection) -> http.client.HTTPResponse | None:
         """The answer a service sent before the request body was through (then it closed)."""
@@ -448,31 +489,6 @@ class _Handler(BaseHTTPRequestHandler):
         except (OSError, http.client.HTTPException):
             return None
         return response
-
-    def _relay_body(self, response: http.client.HTTPResponse, chunked: bool, fault: Fault | None) -> int:
-        limit = None
-        if fault is not None:
-            limit = fault.cut if fault.cut is not None else fault.reset_after
-        sent = 0
-        while True:
-            data = response.read(CHUNK)
-            if not data:
-                break
-            if limit is not None and sent + len(data) >= limit:
-                data = data[: limit - sent]
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked and data else data)
-                sent += len(data)
-                assert fault is not None
-                self._close_cleanly() if fault.cut is not None else self._reset_connection()
-                return sent
-            sent += len(data)
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
-        if chunked:
-            self.wfile.write(b"0\r\n\r\n")
-        if limit is not None:  # the body was shorter than the limit: cut or reset at its end
-            assert fault is not None
-            self._close_cleanly() if fault.cut is not None else self._reset_connection()
-        return sent
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _forward
 

@@ -32,6 +32,11 @@ class Session:
     def __init__(self, transport: Any = None) -> None:
         self.transport = transport
         self.dropped = False
+        self._deferred = False
+
+    def defer_drop(self) -> None:
+        """Drop the connection once the request in progress is reported (``run`` does it)."""
+        self.dropped = self._deferred = True
 
     def drop(self, delay: float = 0.0) -> None:
         """Close the connection under the client (after ``delay`` s, so an answer can go out)."""
@@ -69,7 +74,7 @@ class Session:
                 result = status = fault.status
             elif fault is not None and fault.reset_before is not None and (
                     fault.reset_before == 0 or span is None):
-                self.drop()
+                self.defer_drop()
                 result = SFTP_FAILURE
             else:
                 result = func(fault)
@@ -77,7 +82,7 @@ class Session:
                     status = None
                 elif fault is not None and span is None and (
                         fault.reset_after is not None or fault.cut is not None):
-                    self.drop()  # the work is done; the answer is lost
+                    self.defer_drop()  # the work is done; the answer is lost
                 else:
                     status = _status(result)
             return result
@@ -85,6 +90,9 @@ class Session:
             if HUB.recording:
                 HUB.record(Call("sftp", operation, key, status, bytes_in(result), bytes_out(result), "",
                                 f"{name} {key}", fault.kind if fault else None))
+            if self._deferred:
+                self._deferred = False
+                self.drop()
 
 
 def _status(result: Any) -> int:

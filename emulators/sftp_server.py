@@ -129,7 +129,7 @@ class _Handle(SFTPHandle):
             except OSError as exc:
                 return _status(exc)
             if part is not None:
-                self.session.drop()  # the connection drops at byte K of the upload
+                self.session.defer_drop()  # the connection drops at byte K of the upload
                 return SFTP_FAILURE
             return SFTP_OK
 
@@ -365,24 +365,26 @@ class _Auth(paramiko.ServerInterface):
         import time
 
         fault = HUB.take_fault("sftp", "login", username)
-        accepted, status = False, None
+        accepted, status, drop = False, None, False
         try:
             if fault is not None and fault.stall:
                 time.sleep(fault.stall)
             if fault is not None and fault.status is not None:
                 status = SFTP_PERMISSION_DENIED
             elif fault is not None and fault.reset_before is not None:
-                self.session.drop()
+                drop = True
             else:
                 accepted = bool(check())
                 if fault is not None and (fault.reset_after is not None or fault.cut is not None):
-                    self.session.drop()
+                    drop = True
                 else:
                     status = SFTP_OK if accepted else SFTP_PERMISSION_DENIED
         finally:
             if HUB.recording:
                 HUB.record(Call("sftp", "login", username, status, request=f"login {method} {username}",
                                 fault=fault.kind if fault else None))
+        if drop:
+            self.session.drop()
         return paramiko.AUTH_SUCCESSFUL if accepted else paramiko.AUTH_FAILED
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
