@@ -17,8 +17,8 @@ from libcloud.storage.types import Provider
 from emulators.base import unique_name
 from emulators.libcloud import LibcloudEmulator, azure_provider, local_provider, options_for, s3_provider
 from emulators.proxy import CountingProxy
-from storages.backends._libcloud_transfer import ChunkStream
 from storages.backends.apache_libcloud import LibCloudStorage
+from storages.backends.apache_libcloud.transfer import ChunkStream
 from storages.core import is_temp_name
 from tests.support import FailingSource
 

@@ -9,7 +9,7 @@ Writes stream through ``upload_object_via_stream`` from a worker thread fed part
 part (memory bounded by the part size); reads stream through
 ``download_object(_range)_as_stream``. Libcloud's local driver writes straight into
 the final file, so for it we write a temporary file and rename (or, create-only,
-hard-link) it into place. The byte-moving parts live in ``_libcloud_transfer``.
+hard-link) it into place. The byte-moving parts live in ``.transfer``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, require, to_bool
 
-from ._libcloud_transfer import ChunkStream, LocalUpload, StreamUpload, azure_sas_url
+from .transfer import ChunkStream, LocalUpload, StreamUpload, azure_sas_url
 
 PROVIDER_PATH = "libcloud.storage.types.Provider."
 #: The seed's per-region S3 constants, gone in libcloud 2+: Provider.S3 with a region.
@@ -202,6 +202,11 @@ class LibCloudStorage(BaseStorage):
     @property
     def unsupported(self) -> dict[str, str]:  # type: ignore[override]
         return UNSUPPORTED[self._provider().family]
+
+    @property
+    def family(self) -> str:
+        """The driver family: local, s3, azure or other."""
+        return self._provider().family
 
     @property
     def provider(self) -> dict[str, Any]:

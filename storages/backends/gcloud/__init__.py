@@ -3,7 +3,7 @@
 Reads are one streamed (raw, ranged) download; small saves are one multipart
 upload; larger ones a resumable upload sent in parts of ``GS_BLOB_CHUNK_SIZE``
 and cancelled on failure, so nothing is visible until it is finalised (see
-``_gcs_upload``).
+``.upload``).
 Create-only saves carry ``ifGenerationMatch=0``.
 """
 
@@ -34,7 +34,7 @@ from storages.core import (
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
 from storages.core.names import relative_to_root
 
-from ._gcs_upload import TIMEOUT, GCSUpload, check_status
+from .upload import TIMEOUT, GCSUpload, check_status
 
 CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
@@ -254,8 +254,8 @@ class GoogleCloudStorage(BaseStorage):
                     and should_gzip(content_type, self.gzip_content_types))
         if compress:
             blob.content_encoding = "gzip"
-        upload: Upload = GCSUpload(self, blob, create_only=create_only, content_type=content_type,
-                                   predefined_acl=acl)
+        upload: Upload = GCSUpload(self.client, blob, create_only=create_only, content_type=content_type,
+                                   predefined_acl=acl, missing_bucket=self._missing_bucket)
         return GzipUpload(upload, self.part_size) if compress else upload
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:

@@ -8,8 +8,8 @@ on commit, so a failed upload never leaves a partial file under the name.
 Connections are pooled, checked with ``NOOP`` after idling, re-established when
 the server went away, and each is used by one thread at a time.
 
-The URL lives in ``_ftp_location``, connections in ``_ftp_connection``, reply
-parsing in ``_ftp_replies``; this module is the storage and its hooks.
+The URL lives in ``.location``, connections in ``.connection``, reply
+parsing in ``.replies``; this module is the storage and its hooks.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from storages.core import (
     to_bool,
 )
 
-from ._ftp_connection import (
+from .connection import (
     CONNECTION_ERRORS,
     Pool,
     ReadStream,
@@ -50,8 +50,8 @@ from ._ftp_connection import (
     login_refused,
     reusable,
 )
-from ._ftp_location import LOCATION_OPTION, Server, mask, parse_location, strip_password
-from ._ftp_replies import (
+from .location import LOCATION_OPTION, Server, mask, parse_location, strip_password
+from .replies import (
     is_denied,
     is_missing,
     mlst_facts,

@@ -1,7 +1,7 @@
 """SFTP storage on paramiko (SEED.md, "SFTP").
 
 One SSH connection per thread, checked before use and re-established after a
-server restart (see ``_sftp_connection``). Host keys are verified against a
+server restart (see ``.connection``). Host keys are verified against a
 known-hosts file; an unknown key is refused unless
 ``SFTP_STORAGE_ACCEPT_UNKNOWN_HOST_KEY`` opts in. Reads stream through a
 bounded read-ahead window; writes stream to a hidden temporary name that is
@@ -31,8 +31,8 @@ from storages.core import (
     to_int,
 )
 
-from ._sftp_connection import SFTPConnectionMixin, is_connection_error
-from ._sftp_transfer import ReadStream, WriteStream
+from .connection import SFTPConnectionMixin, is_connection_error
+from .transfer import ReadStream, WriteStream
 
 log = logging.getLogger(__name__)
 
