@@ -12,6 +12,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.staticfiles",
     "storages",
+    "emulators.contract",  # the conformance suite's model examples (pytest --pyargs emulators.contract)
     "gallery",
 ]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]

@@ -14,10 +14,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Photo',
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False,
+                                        verbose_name='ID')),
                 ('title', models.CharField(max_length=100)),
                 ('document', models.FileField(upload_to='documents/')),
-                ('image', models.ImageField(blank=True, height_field='height', upload_to='images/', width_field='width')),
+                ('image', models.ImageField(blank=True, height_field='height', upload_to='images/',
+                                            width_field='width')),
                 ('width', models.PositiveIntegerField(blank=True, null=True)),
                 ('height', models.PositiveIntegerField(blank=True, null=True)),
             ],
