@@ -111,3 +111,22 @@ def test_storage_class_errors_say_what_is_wrong(pytester, option, message):
     result = pytester.runpytest_subprocess("--storage-backend=s3", option)
     assert result.ret != 0
     pytest.LineMatcher((result.stdout.str() + result.stderr.str()).splitlines()).fnmatch_lines([message])
+
+
+def test_marker_under_xdist_gives_every_test_its_own_namespace(pytester):
+    pytester.makeconftest(DOWNSTREAM_CONFTEST)
+    pytester.makepyfile('''
+        import pytest
+        from django.core.files.base import ContentFile
+        from django.core.files.storage import default_storage
+
+
+        @pytest.mark.storages("ftp", "sftp")
+        @pytest.mark.parametrize("i", range(4))
+        def test_alone_in_its_namespace(emulated_storages, i):
+            assert emulated_storages.namespace.keys() == []
+            default_storage.save("same-name.txt", ContentFile(str(i).encode()))
+            assert emulated_storages.namespace.read("same-name.txt") == str(i).encode()
+    ''')
+    result = pytester.runpytest_subprocess("--storage-backend=ftp,sftp", "-n", "2")
+    result.assert_outcomes(passed=8)

@@ -15,6 +15,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.toolkit.test_docs import documented_command
+
 PROJECT = Path(__file__).resolve().parents[1] / "sample_project"
 BACKENDS = ["s3", "gcs", "azure", "ftp", "sftp"]
 
@@ -83,10 +85,9 @@ def test_pytest_runs_the_marker_fixtures_and_testcases(tmp_path):
 def test_conformance_suite_runs_on_a_projects_own_subclass(tmp_path, backend):
     """The contract for custom storages, run as the docs say, on a subclass that changes
     ``location`` and ``get_object_parameters`` (gallery/storage.py)."""
-    result, _ = run(["-m", "pytest", "-rs", "--pyargs", "emulators.contract.test_contract",
-                     "emulators.contract.test_seed_storage", "emulators.contract.test_seed_model",
-                     "gallery/contract_probe.py", f"--storage-backend={backend}",
-                     "--storage-class=gallery.storage.ReportStorage"], tmp_path)
+    command = documented_command("contract")  # docs/testing.md's command, as a user types it
+    assert f"--storage-backend={backend}" in command
+    result, _ = run(["-m", *command, "gallery/contract_probe.py", "-rs"], tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     # Every contract test ran or was skipped for a capability S3 declares it lacks; the probe proves
