@@ -110,13 +110,13 @@ class AzureNamespace(Namespace):
     def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
         super().__init__(emulator, options)
         self.container_name = options["azure_container"]
-        self._container: Any = None
+
+    def _connect(self) -> Any:
+        return self.emulator.service_client().get_container_client(self.container_name)
 
     @property
     def container(self) -> Any:
-        if self._container is None:
-            self._container = self.emulator.service_client().get_container_client(self.container_name)
-        return self._container
+        return self.connection
 
     def _put(self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str] | None) -> None:
         from azure.storage.blob import ContentSettings
@@ -145,11 +145,6 @@ class AzureNamespace(Namespace):
 
     def _delete(self, key: str) -> None:
         self.container.delete_blob(key)
-
-    def close(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
 
     def describe(self) -> str:
         return f"container {self.container_name!r}"

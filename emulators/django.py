@@ -142,7 +142,30 @@ class _Use:
         self.storage = storages[aliases[0]]
 
 
-class emulated_storages:  # noqa: N801 - used like a function: @emulated_storages("s3")
+class _CurrentUse:
+    """``storage``, ``namespace``, ``emulator`` and ``options`` of the use ``_current()`` returns."""
+
+    def _current(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def storage(self) -> Any:
+        return self._current().storage
+
+    @property
+    def namespace(self) -> Any:
+        return self._current().namespace
+
+    @property
+    def emulator(self) -> Emulator:
+        return self._current().emulator
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self._current().options
+
+
+class emulated_storages(_CurrentUse):  # noqa: N801 - used like a function: @emulated_storages("s3")
     """Point ``STORAGES`` at a fresh namespace of an emulated backend for a test.
 
     ``emulated_storages(backend, aliases=("default", "staticfiles"), **options)``:
@@ -202,22 +225,6 @@ class emulated_storages:  # noqa: N801 - used like a function: @emulated_storage
         if not self._uses:
             raise RuntimeError(f"emulated_storages({self.backend!r}) is not active")
         return self._uses[-1]
-
-    @property
-    def storage(self) -> Any:
-        return self._current().storage
-
-    @property
-    def namespace(self) -> Any:
-        return self._current().namespace
-
-    @property
-    def emulator(self) -> Emulator:
-        return self._current().emulator
-
-    @property
-    def options(self) -> dict[str, Any]:
-        return self._current().options
 
     def __enter__(self) -> Any:
         return self.start()

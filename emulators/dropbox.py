@@ -30,13 +30,13 @@ class DropboxNamespace(TreeNamespace):
     def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
         super().__init__(emulator, options)
         self.root = "/" + (options.get("root_path") or "").strip("/")
-        self._client: Any = None
+
+    def _connect(self) -> Any:
+        return self.emulator.client()
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = self.emulator.client()
-        return self._client
+        return self.connection
 
     def _list(self, path: str) -> tuple[list[str], list[str]]:
         import dropbox
@@ -53,7 +53,7 @@ class DropboxNamespace(TreeNamespace):
         files = [e.name for e in entries if isinstance(e, dropbox.files.FileMetadata)]
         return dirs, files
 
-    def _makedirs(self, path: str) -> None:
+    def _mkdir(self, path: str) -> None:
         """Nothing: an upload creates its parent folders."""
 
     def _write(self, path: str, data: bytes) -> None:
@@ -77,11 +77,6 @@ class DropboxNamespace(TreeNamespace):
         self.client.files_delete_v2(path)
 
     _rmdir = _remove
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
 
 
 class DropboxEmulator(Emulator):

@@ -36,13 +36,13 @@ class FTPNamespace(TreeNamespace):
     def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
         super().__init__(emulator, options)
         self.root = unquote(urlsplit(options["location"]).path).rstrip("/") or "/"
-        self._ftp: ftplib.FTP | None = None
+
+    def _connect(self) -> ftplib.FTP:
+        return self.emulator.client()
 
     @property
     def ftp(self) -> ftplib.FTP:
-        if self._ftp is None:
-            self._ftp = self.emulator.client()
-        return self._ftp
+        return self.connection
 
     def _list(self, path: str) -> tuple[list[str], list[str]]:
         try:
@@ -55,15 +55,12 @@ class FTPNamespace(TreeNamespace):
         files = [name for name, facts in entries if facts.get("type") == "file"]
         return dirs, files
 
-    def _makedirs(self, path: str) -> None:
-        current = ""
-        for part in path.strip("/").split("/") if path.strip("/") else []:
-            current += "/" + part
-            try:
-                self.ftp.mkd(current)
-            except ftplib.error_perm as exc:
-                if not str(exc).startswith("550"):  # 550: it exists already
-                    raise
+    def _mkdir(self, path: str) -> None:
+        try:
+            self.ftp.mkd(path)
+        except ftplib.error_perm as exc:
+            if not str(exc).startswith("550"):  # 550: it exists already
+                raise
 
     def _write(self, path: str, data: bytes) -> None:
         self.ftp.storbinary(f"STOR {path}", io.BytesIO(data))
@@ -81,11 +78,6 @@ class FTPNamespace(TreeNamespace):
 
     def _rmdir(self, path: str) -> None:
         self.ftp.rmd(path)
-
-    def close(self) -> None:
-        if self._ftp is not None:
-            self._ftp.close()
-            self._ftp = None
 
 
 class FTPEmulator(Emulator):

@@ -85,13 +85,16 @@ class GCSNamespace(Namespace):
     def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
         super().__init__(emulator, options)
         self.bucket_name = options["bucket_name"]
-        self._bucket: Any = None
+
+    def _connect(self) -> Any:
+        return self.emulator.client().bucket(self.bucket_name)
+
+    def _disconnect(self, bucket: Any) -> None:
+        bucket.client.close()
 
     @property
     def bucket(self) -> Any:
-        if self._bucket is None:
-            self._bucket = self.emulator.client().bucket(self.bucket_name)
-        return self._bucket
+        return self.connection
 
     def _put(self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str] | None) -> None:
         blob = self.bucket.blob(key)
@@ -110,11 +113,6 @@ class GCSNamespace(Namespace):
 
     def _delete(self, key: str) -> None:
         self.bucket.delete_blob(key)
-
-    def close(self) -> None:
-        if self._bucket is not None:
-            self._bucket.client.close()
-            self._bucket = None
 
     def describe(self) -> str:
         return f"bucket {self.bucket_name!r}"

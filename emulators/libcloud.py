@@ -73,7 +73,7 @@ class LibcloudNamespace(TreeNamespace):
         files = [e.name for e in entries if e.is_file(follow_symlinks=False) and not e.name.endswith(".lock")]
         return dirs, files
 
-    def _makedirs(self, path: str) -> None:
+    def _mkdir(self, path: str) -> None:
         os.makedirs(self._local(path), exist_ok=True)
 
     def _write(self, path: str, data: bytes) -> None:

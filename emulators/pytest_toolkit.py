@@ -14,7 +14,7 @@ from typing import Any, Callable
 import pytest
 
 from .base import Emulator
-from .django import DEFAULT_ALIASES, emulated_storages
+from .django import DEFAULT_ALIASES, _CurrentUse, emulated_storages
 from .registry import EMULATORS, Target, emulator_class
 
 MARKER = "storages"
@@ -26,7 +26,7 @@ MARKER_HELP = (
 _CLASS_KEY = pytest.StashKey[type]()
 
 
-class EmulatedStoragesFixture:
+class EmulatedStoragesFixture(_CurrentUse):
     """The ``emulated_storages`` fixture: call it to point ``STORAGES`` at an emulated backend.
 
     ``emulated_storages(backend="s3", *, aliases=("default", "staticfiles"), **options)``
@@ -47,7 +47,7 @@ class EmulatedStoragesFixture:
         self._uses.append(use)
         return storage
 
-    def _latest(self) -> emulated_storages:
+    def _current(self) -> emulated_storages:
         if not self._uses:
             raise RuntimeError("call emulated_storages(backend) first (or mark the test "
                                "@pytest.mark.storages(...))")
@@ -55,23 +55,7 @@ class EmulatedStoragesFixture:
 
     @property
     def backend(self) -> str:
-        return self._latest().backend
-
-    @property
-    def storage(self) -> Any:
-        return self._latest().storage
-
-    @property
-    def namespace(self) -> Any:
-        return self._latest().namespace
-
-    @property
-    def emulator(self) -> Emulator:
-        return self._latest().emulator
-
-    @property
-    def options(self) -> dict[str, Any]:
-        return self._latest().options
+        return self._current().backend
 
     def stop(self) -> None:
         """Restore ``STORAGES`` (the fixture does this when the test ends)."""

@@ -23,13 +23,13 @@ class S3Namespace(Namespace):
     def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
         super().__init__(emulator, options)
         self.bucket = options["bucket_name"]
-        self._client: Any = None
+
+    def _connect(self) -> Any:
+        return self.emulator.client()
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = self.emulator.client()
-        return self._client
+        return self.connection
 
     def _put(self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str] | None) -> None:
         extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
@@ -57,11 +57,6 @@ class S3Namespace(Namespace):
         for start in range(0, len(keys), 1000):
             batch = [{"Key": key} for key in keys[start:start + 1000]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
 
     def describe(self) -> str:
         return f"bucket {self.bucket!r}"

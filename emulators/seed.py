@@ -50,8 +50,8 @@ class Namespace(ABC):
     """What one namespace of an emulated service holds: put, list, read, delete, clear.
 
     ``options`` are the backend OPTIONS that point a storage at this namespace;
-    ``storage()`` makes one. Connections the view opens are closed by ``close()``
-    (also a context manager).
+    ``storage()`` makes one. A service's client is made on first use (``_connect()``)
+    and closed by ``close()`` (also a context manager).
     """
 
     #: Which optional fields this service stores: a subset of {"content_type", "metadata"}.
@@ -60,6 +60,7 @@ class Namespace(ABC):
     def __init__(self, emulator: Emulator, options: dict[str, Any]) -> None:
         self.emulator = emulator
         self.options = dict(options)
+        self._connection: Any = None
 
     # -- what each service implements --------------------------------------------
     @abstractmethod
@@ -78,8 +79,24 @@ class Namespace(ABC):
     def _delete(self, key: str) -> None:
         """Remove the object under ``key`` (and folders it leaves empty, where there are folders)."""
 
-    def close(self) -> None:  # noqa: B027 - most views hold a connection; some have none
-        """Close connections this view opened."""
+    def _connect(self) -> Any:
+        """The service's client for this view (made on first use); ``None`` if it needs none."""
+        return None
+
+    def _disconnect(self, connection: Any) -> None:
+        connection.close()
+
+    @property
+    def connection(self) -> Any:
+        if self._connection is None:
+            self._connection = self._connect()
+        return self._connection
+
+    def close(self) -> None:
+        """Close the client this view opened, if any."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            self._disconnect(connection)
 
     # -- the API ---------------------------------------------------------------------
     @property
@@ -163,7 +180,8 @@ class TreeNamespace(Namespace):
     """A namespace that is a directory tree (FTP, SFTP, Dropbox, a local directory).
 
     Subclasses give ``root`` (the namespace's absolute path on the service) and six
-    primitives on absolute paths; listing, clearing and removing the folders a
+    primitives on absolute paths (``_list``, ``_mkdir``, ``_write``, ``_read``, ``_remove``,
+    ``_rmdir``); listing, clearing and removing the folders a
     delete leaves empty are done here once.
     """
 
@@ -174,8 +192,15 @@ class TreeNamespace(Namespace):
         """(folder names, file names) directly in ``path``; ``([], [])`` if it does not exist."""
 
     @abstractmethod
+    def _mkdir(self, path: str) -> None:
+        """Create folder ``path`` (its parent exists); no error if it exists already."""
+
     def _makedirs(self, path: str) -> None:
-        """Create folder ``path`` and its parents (no error if they exist)."""
+        """Create folder ``path`` and its parents."""
+        current = ""
+        for part in (p for p in path.split("/") if p):
+            current += "/" + part
+            self._mkdir(current)
 
     @abstractmethod
     def _write(self, path: str, data: bytes) -> None: ...

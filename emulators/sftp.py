@@ -30,13 +30,17 @@ class SFTPNamespace(TreeNamespace):
     def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
         super().__init__(emulator, options)
         self.root = (options.get("location") or "/").rstrip("/") or "/"
-        self._sftp: Any = None
+
+    def _connect(self) -> Any:
+        return self.emulator.client()
+
+    def _disconnect(self, sftp: Any) -> None:
+        sftp.close()
+        sftp._ssh_client.close()
 
     @property
     def sftp(self) -> Any:
-        if self._sftp is None:
-            self._sftp = self.emulator.client()
-        return self._sftp
+        return self.connection
 
     def _list(self, path: str) -> tuple[list[str], list[str]]:
         try:
@@ -47,15 +51,12 @@ class SFTPNamespace(TreeNamespace):
         files = [e.filename for e in entries if stat.S_ISREG(e.st_mode or 0)]
         return dirs, files
 
-    def _makedirs(self, path: str) -> None:
-        current = ""
-        for part in path.strip("/").split("/") if path.strip("/") else []:
-            current += "/" + part
-            try:
-                self.sftp.mkdir(current)
-            except OSError:
-                if not stat.S_ISDIR(self.sftp.stat(current).st_mode or 0):
-                    raise
+    def _mkdir(self, path: str) -> None:
+        try:
+            self.sftp.mkdir(path)
+        except OSError:
+            if not stat.S_ISDIR(self.sftp.stat(path).st_mode or 0):
+                raise
 
     def _write(self, path: str, data: bytes) -> None:
         with self.sftp.open(path, "wb") as f:
@@ -70,12 +71,6 @@ class SFTPNamespace(TreeNamespace):
 
     def _rmdir(self, path: str) -> None:
         self.sftp.rmdir(path)
-
-    def close(self) -> None:
-        if self._sftp is not None:
-            self._sftp.close()
-            self._sftp._ssh_client.close()
-            self._sftp = None
 
 
 class SFTPEmulator(Emulator):
