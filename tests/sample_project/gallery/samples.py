@@ -29,8 +29,9 @@ def record(backend: str, emulator) -> None:
     import psutil
 
     def listens(process):
+        connections = getattr(process, "net_connections", None) or process.connections  # psutil < 6
         return any(c.status == psutil.CONN_LISTEN and c.laddr.port == emulator.port
-                   for c in process.net_connections("tcp"))
+                   for c in connections("tcp"))
 
     parent = psutil.Process(os.getppid())
     # In-process emulators listen in the parent itself; Azurite and fake-gcs-server are its children.
