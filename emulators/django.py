@@ -51,9 +51,10 @@ class _ProcessEmulators:
         self._inherited: dict[str, Emulator] = {}
         self.strict: bool | None = None
 
-    def use(self, session: EmulatorSession, *, strict: bool) -> None:
+    def use(self, session: EmulatorSession | None, *, strict: bool | None) -> None:
+        self.stop()  # a session of this process's own that was started before
         with self._lock:
-            self._session, self._owned, self.strict = session, False, strict
+            self._session, self._owned, self.strict = session, session is None, strict
             self._pid, self._got, self._inherited = os.getpid(), {}, {}
 
     def get(self, name: str) -> Emulator:
@@ -99,8 +100,10 @@ def _stop_at_exit(emulators: _ProcessEmulators) -> None:
 _EMULATORS = _ProcessEmulators()
 
 
-def use_session(session: EmulatorSession, *, strict: bool = False) -> None:
-    """Make ``session`` this process's emulators (the pytest plugin passes its own: one set per run)."""
+def use_session(session: EmulatorSession | None, *, strict: bool | None = None) -> None:
+    """Make ``session`` this process's emulators (the pytest plugin passes its own: one set per run);
+    ``None`` goes back to a session of this process's own, started lazily. ``strict`` overrides
+    ``STORAGE_STRICT``."""
     _EMULATORS.use(session, strict=strict)
 
 
