@@ -163,3 +163,16 @@ def test_a_forked_worker_uses_the_parents_emulators_and_stops_only_its_own(monke
     finally:
         emulators.stop()
     assert not parent_s3.health()
+
+
+def test_decorates_async_functions(s3):
+    import asyncio
+
+    @emulated_storages("s3", aliases=("default",))
+    async def view_test():
+        return settings.STORAGES["default"]["OPTIONS"]["bucket_name"], storages["default"].bucket_name
+
+    before = settings.STORAGES
+    configured, used = asyncio.run(view_test())
+    assert configured == used and view_test.storages_backend == "s3"
+    assert settings.STORAGES == before
