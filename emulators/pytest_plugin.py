@@ -14,7 +14,8 @@ Fixtures: ``storage`` (a fresh, empty namespace per test, parametrized over the
 selected targets), ``storage_emulators`` (the session's emulators),
 ``<name>_emulator`` per service (``s3_emulator``, ``gcs_emulator``, ...), and
 ``emulated_storages`` for a downstream project's tests to point Django's
-``STORAGES`` at an emulated backend. Marker ``capability(name, ...)`` skips a
+``STORAGES`` at an emulated backend (``storages_backend``: the backend of a
+``@pytest.mark.storages`` run). Marker ``capability(name, ...)`` skips a
 test, with the backend's reason, on a backend that declares it cannot do that;
 marker ``storages(*backends)`` runs a test once per backend (emulators.pytest_toolkit).
 """
