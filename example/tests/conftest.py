@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
+import psutil
 import pytest
 
 from emulators.pytest_plugin import parse_selection
@@ -41,10 +42,14 @@ def site_processes(request: pytest.FixtureRequest) -> Iterator[dict[str, SitePro
     log_dir = Path(tempfile.mkdtemp(prefix="storages-e2e-"))
     sites = {name: SiteProcess(name, log_dir) for name in selected_backends(request.config)}
     yield sites
+    children = {name: site.children() for name, site in sites.items()}
     for site in sites.values():
         site.terminate()
-    for site in sites.values():
-        site.stop()
+    codes = {name: (site.started, site.stop()) for name, site in sites.items()}
+    unclean = [f"{name} exited with {code}" for name, (started, code) in codes.items() if started and code]
+    _, alive = psutil.wait_procs([c for group in children.values() for c in group], timeout=10)
+    unclean += [f"left running: {' '.join(process.cmdline())}" for process in alive]
+    assert not unclean, "sites did not stop cleanly on SIGTERM:\n" + "\n".join(unclean)
 
 
 def _ready(request: pytest.FixtureRequest, process: SiteProcess) -> dict[str, Any]:
@@ -72,36 +77,37 @@ def _missing(message: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser(request: pytest.FixtureRequest, site_processes: dict[str, SiteProcess]) -> Iterator[Any]:
-    """Headless Chromium trusting the CAs the sites need (the Dropbox fake's), and nothing else extra."""
+def browsers() -> Iterator[Callable[[str | None], Any]]:
+    """``browsers(ca_file)``: headless Chromium trusting ``ca_file`` (a site's own CA, e.g. the
+    Dropbox fake's) and no other extra certificate; one browser per CA, launched on first use."""
     executable = find_chromium()
     if executable is None:
         _missing(f"no Chromium found: {INSTALL_HINT}")
     from playwright.sync_api import sync_playwright
 
-    ca_files = []
-    for process in site_processes.values():
-        try:
-            ca_file = process.ready().get("ca_file")
-        except Exception:  # the site's own tests report why it did not start
-            continue
-        if ca_file:
-            ca_files.append(ca_file)
-    try:
-        home = trusting_home(Path(tempfile.mkdtemp(prefix="storages-e2e-home-")), ca_files)
-    except FileNotFoundError as exc:
-        _missing(str(exc))
+    launched: dict[str | None, Any] = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS,
-                                             env={**os.environ, "HOME": str(home)})
-        yield browser
-        browser.close()
+        def get(ca_file: str | None) -> Any:
+            if ca_file not in launched:
+                try:
+                    home = trusting_home(Path(tempfile.mkdtemp(prefix="storages-e2e-home-")),
+                                         [ca_file] if ca_file else [])
+                except FileNotFoundError as exc:
+                    _missing(str(exc))
+                launched[ca_file] = playwright.chromium.launch(
+                    executable_path=executable, args=LAUNCH_ARGS, env={**os.environ, "HOME": str(home)})
+            return launched[ca_file]
+
+        yield get
+        for browser in launched.values():
+            browser.close()
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh browser context and page; ``page.failures`` lists responses that failed (>= 400)."""
-    context = browser.new_context(accept_downloads=True)
+def page(site: dict[str, Any], browsers: Callable[[str | None], Any]) -> Iterator[Any]:
+    """A fresh browser context and page for ``site``; ``page.failures`` lists the requests that
+    failed (status >= 400, or no response)."""
+    context = browsers(site["ca_file"]).new_context(accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(20_000)
     failures: list[str] = []

@@ -58,9 +58,23 @@ class SiteProcess:
             raise RuntimeError(f"the {self.backend} site refused to start: {line['error']}")
         return line
 
+    @property
+    def started(self) -> bool:
+        """Whether the site came up (printed its URL)."""
+        return self._line is not None and "error" not in self._line
+
     def log_tail(self, lines: int = 40) -> str:
         self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def children(self) -> list[Any]:
+        """The processes this site started (emulators that are programs), as ``psutil`` processes."""
+        import psutil
+
+        try:
+            return psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
 
     def terminate(self) -> None:
         """Send SIGTERM without waiting (stop() waits), so many sites stop in parallel."""

