@@ -125,28 +125,21 @@ def _dropbox(session: EmulatorSession) -> SiteStorage:
                        ca_bundle=dropbox.ca_bundle)
 
 
-def _ftp(session: EmulatorSession) -> SiteStorage:
-    ftp = session.get("ftp")
-    options = ftp.new_namespace()
-    root = options["location"].rstrip("/")
-    storages = _storages(ftp.backend, EXAMPLE + "FTPManifestStaticStorage", options,
-                         {"location": f"{root}/media/", "base_url": "/media/"},
-                         {"location": f"{root}/static/", "base_url": "/static/"})
-    return SiteStorage("ftp", f"FTP (pyftpdlib at {ftp.endpoint})",
-                       "BASE_URL links to /media/ and /static/, which this site streams from FTP",
-                       storages, served=("default", "staticfiles"))
+def _file_server(service: str, server: str, url_setting: str) -> Callable[[EmulatorSession], SiteStorage]:
+    """FTP and SFTP: no web server of their own, so the site streams their files."""
+    def configure_file_server(session: EmulatorSession) -> SiteStorage:
+        emulator = session.get(service)
+        options = emulator.new_namespace()
+        root = options["location"].rstrip("/")
+        static_class = f"{EXAMPLE}{service.upper()}ManifestStaticStorage"
+        storages = _storages(emulator.backend, static_class, options,
+                             {"location": f"{root}/media/", "base_url": "/media/"},
+                             {"location": f"{root}/static/", "base_url": "/static/"})
+        return SiteStorage(service, f"{service.upper()} ({server} at {emulator.endpoint})",
+                           f"{url_setting} links to /media/ and /static/, which this site streams "
+                           f"from {service.upper()}", storages, served=("default", "staticfiles"))
 
-
-def _sftp(session: EmulatorSession) -> SiteStorage:
-    sftp = session.get("sftp")
-    options = sftp.new_namespace()
-    root = options["location"].rstrip("/")
-    storages = _storages(sftp.backend, EXAMPLE + "SFTPManifestStaticStorage", options,
-                         {"location": f"{root}/media/", "base_url": "/media/"},
-                         {"location": f"{root}/static/", "base_url": "/static/"})
-    return SiteStorage("sftp", f"SFTP (the paramiko server at {sftp.endpoint})",
-                       "SFTP_BASE_URL links to /media/ and /static/, which this site streams from SFTP",
-                       storages, served=("default", "staticfiles"))
+    return configure_file_server
 
 
 def _libcloud(target: str, service: str, label: str,
@@ -171,8 +164,8 @@ _CONFIGURE: dict[str, Callable[[EmulatorSession], SiteStorage]] = {
     "gcs": _gcs,
     "azure": _azure,
     "dropbox": _dropbox,
-    "ftp": _ftp,
-    "sftp": _sftp,
+    "ftp": _file_server("ftp", "pyftpdlib", "BASE_URL"),
+    "sftp": _file_server("sftp", "the paramiko server", "SFTP_BASE_URL"),
     "libcloud-s3": _libcloud("s3", "s3", "its S3 driver", "presigned URLs from libcloud's S3 driver"),
     "libcloud-azure": _libcloud("azure", "azure", "its Azure driver",
                                 "SAS URLs from libcloud's Azure driver"),

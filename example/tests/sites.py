@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ class SiteProcess:
             start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self._line: dict[str, Any] | None = None
+        self._signalled = False
         self._done = threading.Event()
         threading.Thread(target=self._read, name=f"site-{backend}", daemon=True).start()
 
@@ -77,14 +77,15 @@ class SiteProcess:
             return []
 
     def terminate(self) -> None:
-        """Send SIGTERM without waiting (stop() waits), so many sites stop in parallel."""
-        if self.process.poll() is None:
+        """Send SIGTERM once, without waiting (stop() waits), so many sites stop in parallel."""
+        if self.process.poll() is None and not self._signalled:
+            self._signalled = True
             self.process.terminate()
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
-        """Stop the site as a user would (SIGTERM / SIGINT); kill it if it hangs. Returns its exit code."""
+    def stop(self, timeout: float = 30.0) -> int:
+        """Stop the site as a user would (one SIGTERM); kill it if it hangs. Returns its exit code."""
+        self.terminate()
         if self.process.poll() is None:
-            self.process.send_signal(sig)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
