@@ -32,10 +32,6 @@ ADMIN_USER = "admin"
 UNUSED_STATIC = ["select2", "autocomplete.*", "gis"]
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops the site the way Ctrl-C does
-
-
 def issuing_ca(bundle: str, host: str, port: int) -> bytes:
     """The certificate in ``bundle`` that issued the TLS certificate served at ``host:port`` (PEM)."""
     import ssl
@@ -152,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         backend = canonical(args.backend)
     except ValueError as exc:
         parser.error(str(exc))
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C and SIGTERM both raise KeyboardInterrupt, which stops everything (SIGINT too when
+    # the demo was started with SIGINT ignored, as background jobs of a script are).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
     try:
         return serve(backend, args.port, as_json=args.json, quiet=args.quiet)
     except KeyboardInterrupt:
