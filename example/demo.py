@@ -105,8 +105,8 @@ def announce(site: SiteStorage, url: str, password: str, ca_file: str | None, as
         f"  URLs:  {site.url_kind}",
     ]
     if ca_file:
-        lines.append(f"  TLS:   the links are signed by the fake's throwaway CA, {ca_file}; trust it in your "
-                     "browser, or open one link and accept the warning, to see the images")
+        lines.append(f"  TLS:   the links' certificate comes from the fake's throwaway CA, {ca_file}; "
+                     "trust it in your browser, or open one link and accept the warning, to see the images")
     lines.append("Press Ctrl-C to stop the site and the emulator.")
     print("\n".join(lines), flush=True)
 
