@@ -288,8 +288,13 @@ def test_region_use_ssl_and_endpoint_map_onto_the_client():
         assert S3Storage(bucket_name="b").connection.meta.endpoint_url == "http://s3.ap-south-1.amazonaws.com"
 
 
-def test_max_memory_size_is_accepted_and_reads_still_stream(make_storage):
-    storage = make_storage(max_memory_size=1024)
+def test_max_memory_size_is_accepted_with_a_warning_and_reads_still_stream(make_storage):
+    """django-storages 1.14's AWS_S3_MAX_MEMORY_SIZE still works, but has no effect: it says so."""
+    with pytest.warns(DeprecationWarning, match="AWS_S3_MAX_MEMORY_SIZE has no effect.*AWS_S3_TRANSFER_CONFIG"):
+        storage = make_storage(max_memory_size=1024)
+    with pytest.warns(DeprecationWarning, match="AWS_S3_MAX_MEMORY_SIZE"), \
+            override_settings(AWS_S3_MAX_MEMORY_SIZE=4096):
+        S3Storage()
     data = bytes(range(256)) * 64
     storage.save("m.bin", ContentFile(data))
     with storage.open("m.bin") as f:
@@ -315,7 +320,7 @@ def test_missing_bucket_without_auto_create_names_it(make_storage, raw):
 
     bucket = unique_name("missing")
     storage = make_storage(bucket_name=bucket)
-    with pytest.raises(FileNotFoundError) as info:
+    with pytest.raises(ImproperlyConfigured) as info:
         storage.save("a.txt", ContentFile(b"x"))
     assert bucket in str(info.value) and "AWS_AUTO_CREATE_BUCKET" in str(info.value)
     with pytest.raises(ClientError):

@@ -120,5 +120,5 @@ def test_unknown_option_is_refused():
 
 def test_declared_capabilities():
     storage = SFTPStorage(host="h")
-    assert {"ranges", "create_only", "modified_time", "accessed_time"} <= storage.capabilities()
+    assert {"create_only", "modified_time", "accessed_time"} <= storage.capabilities()
     assert "created_time" in storage.unsupported
