@@ -310,15 +310,14 @@ class DropboxStorage(BaseStorage):
         if isinstance(exc, dbx.AuthError):
             tag = getattr(exc.error, "_tag", "other")
             if tag in ("invalid_access_token", "expired_access_token"):
-                return ImproperlyConfigured(
-                    f"{where} rejected the credentials ({tag}): check {CREDENTIAL_SETTINGS}.")
+                return PermissionError(f"{where} refused the token ({tag}): check {CREDENTIAL_SETTINGS}.")
             if tag == "missing_scope":
                 scope = exc.error.get_missing_scope().required_scope
                 return PermissionError(f"{where}: the token lacks the {scope!r} scope needed for {name!r}")
             return PermissionError(f"{where} refused access to {name!r} ({tag})")
         if isinstance(exc, dbx.BadInputError) and "invalid_client" in str(exc.message):
-            return ImproperlyConfigured(f"{where} refused the app credentials: check DROPBOX_APP_KEY and "
-                                        "DROPBOX_APP_SECRET.")
+            return PermissionError(f"{where} refused the app credentials: check DROPBOX_APP_KEY and "
+                                   "DROPBOX_APP_SECRET.")
         if isinstance(exc, (dbx.InternalServerError, dbx.RateLimitError)):
             return ServiceUnavailable(f"{where} is unavailable ({type(exc).__name__}) for {name!r}")
         if isinstance(exc, requests.exceptions.SSLError):

@@ -156,6 +156,8 @@ class BaseStorage(Configurable, Storage):
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
         """Map an SDK error to a Django/Python one (see ``storages.core.errors``);
         backends override, handle what they know and end with ``super()``."""
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+            return SuspiciousFileOperation(f"{self.endpoint()} refuses the name {name!r}: {exc.strerror}")
         if isinstance(exc, (ConnectionError, TimeoutError, OSError, EOFError)):
             return ServiceUnavailable(f"{type(self).__name__} could not reach {self.endpoint()}: "
                                       f"{self.redact(str(exc))}")

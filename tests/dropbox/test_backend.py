@@ -206,11 +206,11 @@ def test_created_and_accessed_times_are_declared_missing(dbx_storage):
 
 # -- credentials and service errors ---------------------------------------------------------
 
-def test_bad_token_is_improperly_configured_naming_the_setting(make_storage):
+def test_bad_token_is_a_permission_error_naming_the_setting(make_storage):
     storage = make_storage(oauth2_access_token="wrong-token")
     for call in (lambda: storage.exists("x"), lambda: storage.open("x"), lambda: storage.listdir(""),
                  lambda: storage.save("x", ContentFile(b"x")), lambda: storage.url("x")):
-        with pytest.raises(ImproperlyConfigured, match="DROPBOX_OAUTH2_TOKEN") as info:
+        with pytest.raises(PermissionError, match="DROPBOX_OAUTH2_TOKEN") as info:
             call()
         assert "wrong-token" not in str(info.value) and "invalid_access_token" in str(info.value)
 
@@ -229,10 +229,10 @@ def test_bad_refresh_credentials(dropbox_emulator):
     from storages.backends.dropbox import DropboxStorage
 
     revoked = DropboxStorage(**dropbox_emulator.refresh_options(oauth2_refresh_token="revoked"))
-    with pytest.raises(ImproperlyConfigured, match="DROPBOX_OAUTH2_REFRESH_TOKEN"):
+    with pytest.raises(PermissionError, match="DROPBOX_OAUTH2_REFRESH_TOKEN"):
         revoked.exists("x")
     wrong_secret = DropboxStorage(**dropbox_emulator.refresh_options(app_secret="wrong"))
-    with pytest.raises(ImproperlyConfigured, match="DROPBOX_APP_SECRET"):
+    with pytest.raises(PermissionError, match="DROPBOX_APP_SECRET"):
         wrong_secret.exists("x")
 
 

@@ -15,6 +15,7 @@ hard-link) it into place. The byte-moving parts live in ``.transfer``.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -297,8 +298,8 @@ class LibCloudStorage(BaseStorage):
         where = f"container {p.bucket!r} of libcloud provider {p.name!r}"
         if isinstance(exc, ObjectDoesNotExistError):
             return FileNotFoundError(f"{name!r} does not exist in {where}")
-        if isinstance(exc, ContainerDoesNotExistError):
-            return self.missing_container()
+        if isinstance(exc, ContainerDoesNotExistError) or _status(exc) == "404":
+            return self.missing_container()  # a bare 404 comes from listings and uploads: no container
         if type(exc) is ObjectError:  # the local driver, for a directory (_is_dir then tells)
             return FileNotFoundError(f"{name!r} is a directory, not a file, in {where}")
         if isinstance(exc, InvalidCredsError) or "403" in str(exc) and "status" in str(exc).lower():
@@ -415,6 +416,12 @@ def _check_ca_certs(p: Provider) -> None:
     if path and not os.path.isfile(str(path)):
         raise ImproperlyConfigured(f"Unable to create libcloud driver type {p.label}: {_CA_HELP} "
                                    f"({path!r} is not a file)")
+
+
+def _status(exc: BaseException) -> str | None:
+    """The HTTP status in a libcloud ``LibcloudError("Unexpected status code...")``."""
+    match = re.search(r"Unexpected status code\W+(?:status_code=)?(\d{3})", str(exc))
+    return match.group(1) if match else None
 
 
 def _detail(exc: BaseException) -> str:

@@ -25,7 +25,7 @@ import weakref
 from typing import Any, Callable, TypeVar
 from urllib.parse import urljoin
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.utils.encoding import filepath_to_uri
 
 from storages.core import (
@@ -55,6 +55,7 @@ from .connection import (
 )
 from .location import LOCATION_OPTION, Server, mask, parse_location, strip_password
 from .replies import (
+    is_bad_name,
     is_denied,
     is_missing,
     mlst_facts,
@@ -392,6 +393,8 @@ class FTPStorage(BaseStorage):
             code = reply_code(exc)
             if code in (530, 532):
                 return PermissionError(login_refused(self._server, exc))
+            if is_bad_name(exc):
+                return SuspiciousFileOperation(f"FTP server {where} refuses the name {name!r}: {exc}")
             if is_missing(exc):
                 return FileNotFoundError(f"{name!r} not found on {where}: {exc}")
             if code == 552:
