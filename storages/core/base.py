@@ -362,11 +362,10 @@ _django_deconstruct = BaseStorage.deconstruct
 
 
 def _deconstruct_without_secrets(self: BaseStorage) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
-    """Like Django's ``deconstruct()`` (used by migrations), minus secret keywords:
-    a migration file must never carry a key, token or password."""
-    path, args, kwargs = _django_deconstruct(self)
-    secrets = self._secret_names()
-    return path, args, {k: v for k, v in kwargs.items() if k not in secrets}
+    """Like Django's ``deconstruct()`` (used by migrations), but from the keywords the storage
+    resolved (positional arguments included) minus secrets: a migration never carries a secret."""
+    path, _, _ = _django_deconstruct(self)
+    return path, (), self._without_secrets(self._init_kwargs)
 
 
 BaseStorage.deconstruct = _deconstruct_without_secrets  # type: ignore[method-assign]

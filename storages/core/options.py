@@ -180,11 +180,16 @@ class Configurable:
             if include_secrets or not opt.secret
         }
 
+    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Constructor keywords minus secrets: all that pickles and migrations carry. A backend
+        whose options embed a secret (a password in a URL, keys in a dict) strips it here too."""
+        secrets = self._secret_names()
+        return {k: v for k, v in kwargs.items() if k not in secrets}
+
     def __getstate__(self) -> dict[str, Any]:
         # Only the non-secret constructor keywords travel: secrets are resolved
         # again from the class, settings or environment where the pickle is loaded.
-        secrets = self._secret_names()
-        return {"kwargs": {k: v for k, v in self._init_kwargs.items() if k not in secrets}}
+        return {"kwargs": self._without_secrets(self._init_kwargs)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state["kwargs"])  # type: ignore[misc]

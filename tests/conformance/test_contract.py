@@ -1,7 +1,6 @@
 """Django's Storage contract (DESIGN.md, "Contract"), honoured identically by every backend."""
 
 import io
-import pickle
 import threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -309,45 +308,3 @@ def test_url_serves_the_bytes(storage):
     storage.save("url dir/ü file.txt", ContentFile(b"url bytes"))
     with urllib.request.urlopen(storage.url("url dir/ü file.txt"), timeout=10) as response:
         assert response.read() == b"url bytes"
-
-
-SECRET_KEYS = ("pass", "secret", "token", "key", "credential")
-
-
-def _strings(value):
-    """The secret strings of a secret option: the value itself, or inside a dict
-    (connection parameters, say) the values under secret-looking keys."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if any(word in str(key).lower() for word in SECRET_KEYS):
-                yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
-
-
-def _secrets(storage):
-    public = storage.option_values()
-    return [text for k, v in storage.option_values(include_secrets=True).items() if k not in public
-            for text in _strings(v) if len(text) >= 6]
-
-
-def test_storage_pickles_without_secrets(storage):
-    secrets = _secrets(storage)
-    dumped = pickle.dumps(storage)
-    for secret in secrets:
-        assert secret.encode() not in dumped
-    restored = pickle.loads(dumped)
-    assert type(restored) is type(storage)
-    public = storage.option_values()
-    assert {k: v for k, v in restored.option_values().items() if k in public} == public
-
-
-def test_repr_hides_secrets(storage):
-    secrets = _secrets(storage)
-    text = repr(storage) + str(storage)
-    for secret in secrets:
-        assert secret not in text
-    assert type(storage).__name__ in text

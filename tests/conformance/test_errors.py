@@ -1,6 +1,6 @@
 """One exit for errors (storages/core/errors.py): SDK failures provoked through the real
 emulators leave every public method as Django's/Python's errors, chained to the SDK's,
-naming the endpoint and never a secret (the faults are in faults.py)."""
+naming the endpoint and never a secret (the faults are in targets.py)."""
 
 import traceback
 
@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 
 from storages.core.errors import EXITS
 
-from .faults import faults_for
+from .targets import faults_for
 
 CALLS = {
     "exists": lambda storage, name: storage.exists(name),

@@ -278,11 +278,11 @@ class LibCloudStorage(BaseStorage):
             values["providers"] = scrub(values.get("providers"))
         return values
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        if "providers" in state["kwargs"]:
-            state["kwargs"]["providers"] = scrub(state["kwargs"]["providers"])
-        return state
+    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        kwargs = super()._without_secrets(kwargs)
+        if "providers" in kwargs:
+            kwargs["providers"] = scrub(kwargs["providers"])
+        return kwargs
 
     def _secret_strings(self) -> list[str]:
         p = self._resolved
@@ -360,6 +360,8 @@ class LibCloudStorage(BaseStorage):
             return bool(self.driver.delete_object(self._object(key)))
         except ObjectDoesNotExistError:
             return False
+        except FileNotFoundError:  # the local driver, pruning a parent another delete just pruned
+            return True
 
     def _is_dir(self, prefix: str) -> bool:
         driver = self.driver

@@ -210,18 +210,12 @@ class FTPStorage(BaseStorage):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.endpoint()}>"
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        if isinstance(state["kwargs"].get("location"), str):
-            state["kwargs"]["location"] = strip_password(state["kwargs"]["location"])
-        return state
-
-    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
-        """For migrations: never write the password of a LOCATION kwarg into a file."""
-        path, args, kwargs = super().deconstruct()
+    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Pickles and migrations never carry the password of a LOCATION keyword."""
+        kwargs = super()._without_secrets(kwargs)
         if isinstance(kwargs.get("location"), str):
-            kwargs = {**kwargs, "location": strip_password(kwargs["location"])}
-        return path, args, kwargs  # secret options are already left out by BaseStorage
+            kwargs["location"] = strip_password(kwargs["location"])
+        return kwargs
 
     def close(self) -> None:
         """Log out of every idle connection (open files keep theirs until closed)."""

@@ -1,10 +1,14 @@
-"""How to make each conformance target fail at the SDK level, through its real emulator.
+"""What the conformance suite knows about each target's service.
 
-This is the test suite's knowledge of each service (which names it refuses, how
-to point it at a dead port, which credential to spoil); ``test_errors.py`` provokes
-every fault of the current target and checks what leaves the storage. Emulators
-that accept any credentials (moto, fake-gcs-server) have no refused-credentials
-fault; services without buckets (Dropbox, FTP, SFTP) have no missing-bucket fault.
+:func:`faults_for`: how to make it fail at the SDK level through its real emulator
+(which names it refuses, how to point it at a dead port, which credential to
+spoil); ``test_errors.py`` provokes each fault and checks what leaves the storage.
+Emulators that accept any credentials (moto, fake-gcs-server) have no
+refused-credentials fault; services without buckets (Dropbox, FTP, SFTP) have no
+missing-bucket fault.
+
+:func:`secrets_for`: options that configure every kind of secret the backend takes,
+with the strings that must never leave it (``test_configuration.py``).
 """
 
 from __future__ import annotations
@@ -148,3 +152,30 @@ BY_TARGET: dict[str, Callable[[dict[str, Any]], list[Fault]]] = {
 def faults_for(target: str, options: dict[str, Any]) -> list[Fault]:
     """Every fault this suite knows how to provoke on ``target``."""
     return BY_TARGET[target](options)
+
+
+def secrets_for(target: str, options: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Option overrides that set each kind of secret ``target`` takes, and the secret strings."""
+    one, two, three = (f"{CANARY[:-2]}{i}{i}" for i in "123")
+    if target == "s3":
+        return {"access_key": "AKIDCANARYNEVERSHOWN", "secret_key": one, "security_token": two}, \
+            ["AKIDCANARYNEVERSHOWN", one, two]
+    if target == "gcs":
+        from emulators.gcs import service_account_info
+
+        info = service_account_info()
+        body = info["private_key"].splitlines()[5]  # a line from the middle of the PEM
+        return {"credentials": info}, [body]
+    if target == "azure":
+        spoiled = re.sub(r"AccountKey=[^;]*", f"AccountKey={one}", options["connection_string"])
+        return {"connection_string": spoiled, "sas_token": two}, [one, two]
+    if target == "dropbox":
+        tokens = {"oauth2_access_token": one, "app_secret": two, "oauth2_refresh_token": three}
+        return tokens, [one, two, three]
+    if target == "ftp":
+        return {"location": re.sub(r"://([^:]*):[^@]*@", rf"://\1:{one}@", options["location"])}, [one]
+    if target == "sftp":
+        return {"params": {**options["params"], "password": one, "passphrase": two}}, [one, two]
+    if target == "libcloud-local":  # its key is the base path, not a secret
+        return _provider(options, secret=one), [one]
+    return _provider(options, key="AKIDLIBCLOUDCANARY", secret=one), ["AKIDLIBCLOUDCANARY", one]
