@@ -178,4 +178,6 @@ def secrets_for(target: str, options: dict[str, Any]) -> tuple[dict[str, Any], l
         return {"params": {**options["params"], "password": one, "passphrase": two}}, [one, two]
     if target == "libcloud-local":  # its key is the base path, not a secret
         return _provider(options, secret=one), [one]
+    if target == "libcloud-azure":  # its key is the account name, in every URL
+        return _provider(options, secret=one), [one]
     return _provider(options, key="AKIDLIBCLOUDCANARY", secret=one), ["AKIDLIBCLOUDCANARY", one]

@@ -39,8 +39,10 @@ def test_sdk_failures_leave_as_django_and_python_errors(storage_factory, storage
             assert isinstance(exc, fault.expected), f"{where}: {exc!r}"
             assert exc.__cause__ is not None, f"{where}: not chained to the SDK's error"
             assert storage.endpoint() in str(exc), f"{where}: the message does not name the endpoint: {exc}"
+            text = "".join(traceback.format_exception(exc))  # the SDK's chained errors included
+            assert storage.redact(text) == text, f"{where}: a configured secret is in the error"
             if fault.secret:
-                assert fault.secret not in "".join(traceback.format_exception(exc)), where
+                assert fault.secret not in text, where
             if isinstance(exc, ImproperlyConfigured) and "bucket/container" in fault.what:
                 # One wording on every backend (BaseStorage.missing_container).
                 assert str(exc) == str(storage.missing_container()), where

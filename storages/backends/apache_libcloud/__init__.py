@@ -285,9 +285,9 @@ class LibCloudStorage(BaseStorage):
         return kwargs
 
     def _secret_strings(self) -> list[str]:
-        p = self._resolved
-        return super()._secret_strings() + ([] if p is None or p.family == "local" else
-                                             [*secret_strings(p.key), *secret_strings(p.secret)])
+        p = self._resolved  # the key is a path (local) or the account name (Azure) there, not a secret
+        keys = [] if p is None or p.family in ("local", "azure") else [*secret_strings(p.key)]
+        return super()._secret_strings() + keys + ([] if p is None else [*secret_strings(p.secret)])
 
     # -- errors ----------------------------------------------------------------
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
