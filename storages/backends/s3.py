@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import os
 import threading
-import warnings
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -56,7 +55,9 @@ class S3Storage(BaseStorage):
         Option("proxies", ("AWS_S3_PROXIES",), None),
         Option("transfer_config", ("AWS_S3_TRANSFER_CONFIG",), None),
         Option("client_config", ("AWS_S3_CLIENT_CONFIG",), None),
-        Option("max_memory_size", ("AWS_S3_MAX_MEMORY_SIZE",), 0, convert=to_int),
+        Option("max_memory_size", ("AWS_S3_MAX_MEMORY_SIZE",), 0, convert=to_int, deprecated=(
+            "it has no effect: files stream to S3 in parts while you write, so memory is bounded by "
+            "AWS_S3_TRANSFER_CONFIG (multipart_chunksize x max_concurrency), never by the file size")),
         Option("default_content_type", ("AWS_S3_DEFAULT_CONTENT_TYPE",), "application/octet-stream"),
         Option("cloudfront_key", ("AWS_CLOUDFRONT_KEY",), None, secret=True),
         Option("cloudfront_key_id", ("AWS_CLOUDFRONT_KEY_ID",), None),
@@ -72,11 +73,6 @@ class S3Storage(BaseStorage):
     def _options_changed(self) -> None:
         super()._options_changed()
         self.location = (self.location or "").strip("/")
-        if self.max_memory_size:
-            warnings.warn(
-                "AWS_S3_MAX_MEMORY_SIZE has no effect: writes stream to S3 in parts while you write, "
-                "and memory is bounded by AWS_S3_TRANSFER_CONFIG (multipart_chunksize x max_concurrency), "
-                "never by the file size. Remove the setting.", DeprecationWarning, stacklevel=4)
         self.part_size = max(MIN_PART_SIZE, getattr(self.transfer_config, "multipart_chunksize", 0)
                              or BaseStorage.part_size)
         self._bucket_checked = False
@@ -244,15 +240,8 @@ class S3Storage(BaseStorage):
         return dict(self.object_parameters or {})
 
     def _delete(self, key: str) -> bool:
-        # S3 answers a DELETE the same whether or not the key existed: ask first.
-        from botocore.exceptions import ClientError
-
-        try:
-            self._stat(key)
-        except ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code", "")) in NOT_FOUND_CODES:
-                return False
-            raise
+        if not self._is_file(key):  # S3 answers a DELETE the same whether or not the key existed
+            return False
         self._client().delete_object(Bucket=self.bucket, Key=key)
         return True
 

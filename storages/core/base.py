@@ -302,6 +302,15 @@ class BaseStorage(Configurable, Storage):
                 raise self._a_directory(name) from None
             raise
 
+    def _is_file(self, key: str) -> bool:
+        """Whether a file is at ``key``: for backends whose delete cannot tell."""
+        try:
+            with translated(self, key):
+                self._stat(key)
+        except (FileNotFoundError, IsADirectoryError):
+            return False
+        return True
+
     def _is_root(self, name: str) -> bool:
         return not clean_name(name)
 

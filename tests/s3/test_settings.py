@@ -228,7 +228,7 @@ def test_region_use_ssl_and_endpoint_map_onto_the_client():
 
 def test_max_memory_size_is_accepted_with_a_warning_and_reads_still_stream(make_storage):
     """django-storages 1.14's AWS_S3_MAX_MEMORY_SIZE still works, but has no effect: it says so."""
-    with pytest.warns(DeprecationWarning, match="MAX_MEMORY_SIZE has no effect.*AWS_S3_TRANSFER_CONFIG"):
+    with pytest.warns(DeprecationWarning, match="AWS_S3_MAX_MEMORY_SIZE .*no effect.*AWS_S3_TRANSFER_CONFIG"):
         storage = make_storage(max_memory_size=1024)
     with pytest.warns(DeprecationWarning, match="AWS_S3_MAX_MEMORY_SIZE"), \
             override_settings(AWS_S3_MAX_MEMORY_SIZE=4096):

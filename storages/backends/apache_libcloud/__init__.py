@@ -298,7 +298,7 @@ class LibCloudStorage(BaseStorage):
         where = f"container {p.bucket!r} of libcloud provider {p.name!r}"
         if isinstance(exc, ObjectDoesNotExistError):
             return FileNotFoundError(f"{name!r} does not exist in {where}")
-        if isinstance(exc, ContainerDoesNotExistError) or _status(exc) == "404":
+        if isinstance(exc, ContainerDoesNotExistError) or re.search(r"status.code\W+404", str(exc)):
             return self.missing_container()  # a bare 404 comes from listings and uploads: no container
         if type(exc) is ObjectError:  # the local driver, for a directory (_is_dir then tells)
             return FileNotFoundError(f"{name!r} is a directory, not a file, in {where}")
@@ -354,7 +354,7 @@ class LibCloudStorage(BaseStorage):
     def _delete(self, key: str) -> bool:
         from libcloud.storage.types import ObjectDoesNotExistError
 
-        if self.family in ("s3", "other") and not self._key_exists(key):
+        if self.family in ("s3", "other") and not self._is_file(key):
             return False  # these answer a DELETE the same whether or not the object existed: ask first
         try:
             return bool(self.driver.delete_object(self._object(key)))
@@ -418,12 +418,6 @@ def _check_ca_certs(p: Provider) -> None:
     if path and not os.path.isfile(str(path)):
         raise ImproperlyConfigured(f"Unable to create libcloud driver type {p.label}: {_CA_HELP} "
                                    f"({path!r} is not a file)")
-
-
-def _status(exc: BaseException) -> str | None:
-    """The HTTP status in a libcloud ``LibcloudError("Unexpected status code...")``."""
-    match = re.search(r"Unexpected status code\W+(?:status_code=)?(\d{3})", str(exc))
-    return match.group(1) if match else None
 
 
 def _detail(exc: BaseException) -> str:
