@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, split_listing, to_bool, to_int
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
-from storages.core.errors import ServiceUnavailable
+from storages.core.errors import ServiceUnavailable, translated
 from storages.core.parallel import PartPool
 
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -274,8 +274,9 @@ class S3Storage(BaseStorage):
         params = {"Bucket": self.bucket, "Key": key, **(parameters or {})}
         client = self._client() if self.querystring_auth else \
             self._per_thread("unsigned_client", lambda: self._make_client(unsigned=True))
-        return client.generate_presigned_url("get_object", Params=params, ExpiresIn=expire,
-                                             HttpMethod=http_method)
+        with translated(self, name):
+            return client.generate_presigned_url("get_object", Params=params, ExpiresIn=expire,
+                                                 HttpMethod=http_method)
 
     def _cloudfront_sign(self, url: str, expire: int) -> str:
         from botocore.signers import CloudFrontSigner
@@ -285,7 +286,10 @@ class S3Storage(BaseStorage):
         key_bytes = self.cloudfront_key
         if isinstance(key_bytes, str):
             key_bytes = key_bytes.encode()
-        private_key = serialization.load_pem_private_key(key_bytes, password=None)
+        try:
+            private_key = serialization.load_pem_private_key(key_bytes, password=None)
+        except (TypeError, ValueError) as exc:
+            raise ImproperlyConfigured("AWS_CLOUDFRONT_KEY is not an unencrypted PEM private key") from exc
         signer = CloudFrontSigner(
             self.cloudfront_key_id,
             # CloudFront's signing scheme is RSA-SHA1.
