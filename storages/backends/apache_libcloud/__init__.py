@@ -374,7 +374,9 @@ class LibCloudStorage(BaseStorage):
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         dirs: set[str] = set()
         files: set[str] = set()
-        for obj in self.driver.iterate_container_objects(self._container(), prefix=prefix or None):
+        # The local driver has no native prefix filter: it walks everything, and warns if given one.
+        native = prefix if prefix and self.family != "local" else None
+        for obj in self.driver.iterate_container_objects(self._container(), prefix=native):
             rest = obj.name[len(prefix):] if obj.name.startswith(prefix) else ""
             head, slash, _ = rest.partition("/")
             if head:
