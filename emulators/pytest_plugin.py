@@ -16,8 +16,9 @@ selected targets), ``storage_emulators`` (the session's emulators),
 ``emulated_storages`` for a downstream project's tests to point Django's
 ``STORAGES`` at an emulated backend (``storages_backend``: the backend of a
 ``@pytest.mark.storages`` run). Marker ``capability(name, ...)`` skips a
-test, with the backend's reason, on a backend that declares it cannot do that;
-marker ``storages(*backends)`` runs a test once per backend (emulators.pytest_toolkit).
+test, with the backend's reason, on a backend that declares it cannot do that
+(a name that is not a ``storages.core.Capability`` fails the test); marker
+``storages(*backends)`` runs a test once per backend (emulators.pytest_toolkit).
 """
 
 from __future__ import annotations
@@ -136,10 +137,16 @@ def storage_factory(request: pytest.FixtureRequest, storage_target: Target) -> C
     cls = toolkit.storage_class(request.config, backend)
     needed = [c for mark in request.node.iter_markers("capability") for c in mark.args]
     if needed:
+        from storages.core.capabilities import capability
+
+        try:
+            needed = [capability(name) for name in needed]
+        except TypeError as exc:  # a typo must not skip the test quietly
+            pytest.fail(f"@pytest.mark.capability: {exc}", pytrace=False)
         unsupported = cls(**options).unsupported
-        for capability in needed:
-            if capability in unsupported:
-                pytest.skip(f"{storage_target.id} cannot do {capability}: {unsupported[capability]}")
+        for name in needed:
+            if name in unsupported:
+                pytest.skip(f"{storage_target.id} cannot do {name}: {unsupported[name]}")
 
     def make(**overrides: Any) -> Any:
         return cls(**{**options, **overrides})
