@@ -6,13 +6,19 @@ Registered through the ``pytest11`` entry point. Options (group "storages"):
     which backends the parametrized ``storage`` fixture runs against.
 ``--storage-strict``
     an emulator that cannot start fails the test instead of skipping it.
+``--storage-class=dotted.path``
+    the ``storage`` fixtures make this subclass of the target's backend (the contract
+    for custom storages: ``emulators.contract``).
 
 Fixtures: ``storage`` (a fresh, empty namespace per test, parametrized over the
 selected targets), ``storage_emulators`` (the session's emulators),
 ``<name>_emulator`` per service (``s3_emulator``, ``gcs_emulator``, ...), and
 ``emulated_storages`` for a downstream project's tests to point Django's
-``STORAGES`` at an emulated backend. Marker ``capability(name, ...)`` skips a
-test, with the backend's reason, on a backend that declares it cannot do that.
+``STORAGES`` at an emulated backend (``storages_backend``: the backend of a
+``@pytest.mark.storages`` run). Marker ``capability(name, ...)`` skips a
+test, with the backend's reason, on a backend that declares it cannot do that
+(a name that is not a ``storages.core.Capability`` fails the test); marker
+``storages(*backends)`` runs a test once per backend (emulators.pytest_toolkit).
 ``storage_requests`` records the calls a test makes to the emulated services,
 ``storage_faults`` injects faults into them (emulators.pytest_observe).
 """
@@ -24,7 +30,9 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from . import pytest_toolkit as toolkit
 from .base import EmulatorUnavailable
+from .django import use_session
 from .pytest_observe import storage_faults, storage_requests  # noqa: F401 (fixtures)
 from .registry import EMULATORS, Target, load, targets_for
 from .session import EmulatorSession
@@ -46,6 +54,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("STORAGE_STRICT", "") not in ("", "0"),
         help="fail, instead of skip, tests whose emulator cannot run here",
     )
+    group.addoption(
+        "--storage-class",
+        default=None,
+        help="run the storage fixtures (the conformance suite) with this subclass of the selected "
+             "backend's class, e.g. myproject.storage.MyS3Storage",
+    )
 
 
 def parse_selection(value: str) -> list[str]:
@@ -66,20 +80,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "capability(*names): the test needs these backend capabilities"
     )
+    config.addinivalue_line("markers", toolkit.MARKER_HELP)
     config.stash[_SELECTED_KEY] = parse_selection(config.getoption("--storage-backend"))
     config.stash[_SESSION_KEY] = EmulatorSession()
+    use_session(config.stash[_SESSION_KEY], strict=config.getoption("--storage-strict"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(_SESSION_KEY, None)
     if session is not None:
+        use_session(None)
         session.stop()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "storage_target" in metafunc.fixturenames:
-        targets = targets_for(metafunc.config.stash[_SELECTED_KEY])
+        selected = targets_for(metafunc.config.stash[_SELECTED_KEY])
+        targets = toolkit.targets_for_class(metafunc.config, selected)
         metafunc.parametrize("storage_target", targets, ids=[t.id for t in targets], indirect=True)
+    toolkit.parametrize_marked(metafunc, metafunc.config.stash[_SELECTED_KEY])
 
 
 @pytest.fixture(scope="session")
@@ -113,20 +132,24 @@ def storage_target(request: pytest.FixtureRequest) -> Target:
 @pytest.fixture
 def storage_factory(request: pytest.FixtureRequest, storage_target: Target) -> Callable[..., Any]:
     """Make storages of the current target in one fresh namespace; extra kwargs are options."""
-    from django.utils.module_loading import import_string
-
     factory = load(storage_target.factory)
     try:
         backend, options = factory(lambda name: get_emulator(request, name))
     except EmulatorUnavailable as exc:
         _unavailable(request.config, f"the {storage_target.id} target", exc)
-    cls = import_string(backend)
+    cls = toolkit.storage_class(request.config, backend)
     needed = [c for mark in request.node.iter_markers("capability") for c in mark.args]
     if needed:
+        from storages.core.capabilities import capability
+
+        try:
+            needed = [capability(name) for name in needed]
+        except TypeError as exc:  # a typo must not skip the test quietly
+            pytest.fail(f"@pytest.mark.capability: {exc}", pytrace=False)
         unsupported = cls(**options).unsupported
-        for capability in needed:
-            if capability in unsupported:
-                pytest.skip(f"{storage_target.id} cannot do {capability}: {unsupported[capability]}")
+        for name in needed:
+            if name in unsupported:
+                pytest.skip(f"{storage_target.id} cannot do {name}: {unsupported[name]}")
 
     def make(**overrides: Any) -> Any:
         return cls(**{**options, **overrides})
@@ -156,33 +179,21 @@ for _name in EMULATORS:
 
 
 @pytest.fixture
-def emulated_storages(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+def emulated_storages(request: pytest.FixtureRequest) -> Iterator[toolkit.EmulatedStoragesFixture]:
     """Point Django's ``STORAGES`` at an emulated backend for one test.
 
     ``emulated_storages("s3")`` (or any selection name) starts the emulator if
     needed, makes a fresh namespace, overrides ``STORAGES["default"]`` and
     ``STORAGES["staticfiles"]`` (``aliases=`` to choose) and returns the
     default storage. Extra keyword arguments become backend OPTIONS.
+    ``emulated_storages.namespace`` seeds and inspects what the service holds.
     """
-    from storages.compat import override_storages
+    fixture = toolkit.EmulatedStoragesFixture(lambda name: get_emulator(request, name))
+    yield fixture
+    fixture.stop()
 
-    overrides: list[Any] = []
 
-    def use(name: str = "s3", *, aliases: tuple[str, ...] = ("default", "staticfiles"),
-            **options: Any) -> Any:
-        from django.conf import settings
-        from django.core.files.storage import storages
-
-        emulator = get_emulator(request, name)
-        opts = {**emulator.new_namespace(), **options}
-        entry = {"BACKEND": emulator.backend, "OPTIONS": opts}
-        current = dict(getattr(settings, "STORAGES", {}) or {})
-        current.update({alias: entry for alias in aliases})
-        override = override_storages(current)
-        override.enable()
-        overrides.append(override)
-        return storages[aliases[0]]
-
-    yield use
-    for override in reversed(overrides):
-        override.disable()
+@pytest.fixture(autouse=True)
+def storages_backend(request: pytest.FixtureRequest) -> str | None:
+    """The backend this run of a ``@pytest.mark.storages`` test uses (``None`` for other tests)."""
+    return toolkit.apply_marked(request)

@@ -1,14 +1,15 @@
 """The shared core every backend is built on."""
 
-from .base import CAPABILITIES, BaseStorage, localize
-from .errors import ServiceUnavailable, translated
+from .base import BaseStorage, localize
+from .capabilities import Capability
+from .errors import ServiceUnavailable, StorageError, not_empty, translated
 from .files import ObjectInfo, RemoteFile, Upload
 from .names import clean_name, dir_prefix, is_temp_name, join_root, split_listing, temp_name
 from .options import Configurable, Option, to_bool, to_int
 from .sdk import require
 
 __all__ = [
-    "CAPABILITIES", "BaseStorage", "Configurable", "ObjectInfo", "Option", "RemoteFile",
-    "ServiceUnavailable", "Upload", "clean_name", "dir_prefix", "is_temp_name", "join_root", "localize",
-    "require", "split_listing", "temp_name", "to_bool", "to_int", "translated",
+    "BaseStorage", "Capability", "Configurable", "ObjectInfo", "Option", "RemoteFile",
+    "ServiceUnavailable", "StorageError", "Upload", "clean_name", "dir_prefix", "is_temp_name", "join_root",
+    "localize", "not_empty", "require", "split_listing", "temp_name", "to_bool", "to_int", "translated",
 ]

@@ -16,14 +16,11 @@ import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from django.core.files.base import File
 
 from .errors import translated
-
-if TYPE_CHECKING:
-    from .base import BaseStorage
 
 READ_MODES = {"r", "rb", "rt"}
 WRITE_MODES = {"w", "wb", "wt"}
@@ -40,12 +37,6 @@ class ObjectInfo:
     content_type: str | None = None
     content_encoding: str | None = None
     etag: str | None = None
-
-
-class ReadStream(Protocol):
-    def read(self, n: int = -1, /) -> bytes: ...
-
-    def close(self) -> None: ...
 
 
 class Upload(ABC):
@@ -69,10 +60,32 @@ class Upload(ABC):
         """Discard everything sent so far. Must be safe to call after a failure."""
 
 
+class FileHost(Protocol):
+    """What the file objects need of their storage (``BaseStorage`` provides it)."""
+
+    part_size: int
+    chunk_size: int
+    supports_ranges: bool
+    decode_gzip: bool
+
+    def _key(self, name: str) -> str: ...
+
+    def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]: ...
+
+    def _start_upload(self, name: str, key: str, *, create_only: bool,
+                      content_type: str | None) -> Upload: ...
+
+    def translate_error(self, exc: BaseException, name: str) -> BaseException | None: ...
+
+    def unexpected_error(self, exc: BaseException, name: str) -> BaseException: ...
+
+    def size(self, name: str) -> int: ...
+
+
 class _Reader(io.RawIOBase):
     """A seekable raw reader over a backend stream; reopens at an offset on seek."""
 
-    def __init__(self, storage: BaseStorage, name: str, key: str) -> None:
+    def __init__(self, storage: FileHost, name: str, key: str) -> None:
         self._storage = storage
         self._name = name
         self._key = key
@@ -188,7 +201,7 @@ class _Reader(io.RawIOBase):
 class _Writer(io.BufferedIOBase):
     """Buffers writes into parts of ``part_size`` and hands them to an Upload."""
 
-    def __init__(self, storage: BaseStorage, name: str, upload: Upload) -> None:
+    def __init__(self, storage: FileHost, name: str, upload: Upload) -> None:
         self._storage = storage
         self._name = name
         self._upload = upload
@@ -262,7 +275,7 @@ class RemoteFile(File):
     order and uploaded in parts; closing an empty write creates an empty object.
     """
 
-    def __init__(self, storage: BaseStorage, name: str, mode: str = "rb", *, create_only: bool = False,
+    def __init__(self, storage: FileHost, name: str, mode: str = "rb", *, create_only: bool = False,
                  content_type: str | None = None) -> None:
         if mode not in READ_MODES | WRITE_MODES:
             raise ValueError(f"unsupported mode {mode!r}: use 'rb', 'r', 'wb' or 'w'")

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from storages.core import ServiceUnavailable, Upload
-
-if TYPE_CHECKING:
-    from .gcloud import GoogleCloudStorage
 
 # The storage module's logger, so logging configured for it still applies.
 logger = logging.getLogger("storages.backends.gcloud")
@@ -33,10 +30,10 @@ class GCSUpload(Upload):
     Parts are PUT to the session as they come; ``abort`` cancels the session,
     and nothing is visible under the name until the final request."""
 
-    def __init__(self, storage: GoogleCloudStorage, blob: Any, *, create_only: bool,
-                 content_type: str | None, predefined_acl: str | None) -> None:
-        self._storage = storage
-        self._client = storage.client
+    def __init__(self, client: Any, blob: Any, *, create_only: bool, content_type: str | None,
+                 predefined_acl: str | None, missing_bucket: Callable[[], Exception]) -> None:
+        self._client = client
+        self._missing_bucket = missing_bucket
         self._blob = blob
         self._create_only = create_only
         self._content_type = content_type
@@ -58,7 +55,7 @@ class GCSUpload(Upload):
                     content_type=self._content_type, client=self._client, timeout=TIMEOUT,
                     predefined_acl=self._acl, if_generation_match=0 if self._create_only else None)
             except NotFound as exc:
-                raise self._storage._missing_bucket() from exc
+                raise self._missing_bucket() from exc
         end = self._offset + len(data)
         sent = 0
         for _ in range(5):  # the service may persist only part of a chunk: send the rest
@@ -75,18 +72,16 @@ class GCSUpload(Upload):
         self._offset = end
 
     def commit(self, tail: bytes) -> None:
-        from google.api_core.exceptions import NotFound, PreconditionFailed
+        from google.api_core.exceptions import NotFound
 
         precondition = 0 if self._create_only else None
         if self._session is None:
-            try:
+            try:  # a refused precondition (the name is taken) is translated by the storage
                 self._blob.upload_from_file(
                     io.BytesIO(tail), size=len(tail), content_type=self._content_type, client=self._client,
                     predefined_acl=self._acl, if_generation_match=precondition, timeout=TIMEOUT)
-            except PreconditionFailed as exc:
-                raise FileExistsError(f"{self._blob.name!r} already exists") from exc
             except NotFound as exc:
-                raise self._storage._missing_bucket() from exc
+                raise self._missing_bucket() from exc
             return
         try:
             if self._create_only and self._blob.bucket.get_blob(self._blob.name, client=self._client):
@@ -95,10 +90,7 @@ class GCSUpload(Upload):
                 raise FileExistsError(f"{self._blob.name!r} already exists")
             total = self._offset + len(tail)
             content_range = f"bytes {self._offset}-{total - 1}/{total}" if tail else f"bytes */{total}"
-            response = self._put(tail, content_range)
-            if response.status_code == 412:
-                raise FileExistsError(f"{self._blob.name!r} already exists")
-            check_status(response, (200, 201))
+            check_status(self._put(tail, content_range), (200, 201))
         except BaseException:
             self.abort()
             raise

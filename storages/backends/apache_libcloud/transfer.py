@@ -10,13 +10,28 @@ import re
 import tempfile
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator, Protocol
 from urllib.parse import quote, urlencode
 
 from storages.core import Upload, temp_name
 
-if TYPE_CHECKING:
-    from .apache_libcloud import LibCloudStorage
+
+class LibCloudTarget(Protocol):
+    """What the uploads need of the storage (``LibCloudStorage`` provides it)."""
+
+    driver: Any
+    _upload_drivers: list[Any]
+
+    @property
+    def family(self) -> str: ...
+
+    def _new_driver(self) -> Any: ...
+
+    def _container(self, driver: Any = None) -> Any: ...
+
+    def _object(self, key: str, driver: Any = None) -> Any: ...
+
+    def _key_exists(self, key: str) -> bool: ...
 
 #: Where the local driver's uploads are staged: libcloud's local driver never lists ``.lock``.
 LOCAL_STAGING = ".lock"
@@ -98,7 +113,7 @@ class StreamUpload(Upload):
     list, so nothing appears under the name.
     """
 
-    def __init__(self, storage: LibCloudStorage, key: str, create_only: bool, content_type: str | None):
+    def __init__(self, storage: LibCloudTarget, key: str, create_only: bool, content_type: str | None):
         self.storage, self.key, self.create_only = storage, key, create_only
         self.extra = {"content_type": content_type} if content_type else {}
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=1)
@@ -108,7 +123,7 @@ class StreamUpload(Upload):
 
     def _headers(self) -> dict[str, str]:
         """Create-only saves ask the service itself (S3 PutObject, Azure Put Blob / Put Block List)."""
-        conditional = self.create_only and self.storage._provider().family in ("s3", "azure")
+        conditional = self.create_only and self.storage.family in ("s3", "azure")
         return {"If-None-Match": "*"} if conditional else {}
 
     def _chunks(self) -> Iterator[bytes]:
@@ -151,7 +166,7 @@ class StreamUpload(Upload):
 
     def _check_first(self, streamed: bool) -> None:
         """Where the service cannot refuse for us, look for the name before committing (racy)."""
-        family = self.storage._provider().family
+        family = self.storage.family
         if self.create_only and (family == "other" or streamed and family == "s3"):
             if self.storage._key_exists(self.key):
                 raise FileExistsError(f"{self.key!r} already exists")
@@ -211,7 +226,7 @@ class LocalUpload(Upload):
     under the core's temporary name, then rename into place, or hard-link for create-only
     (atomic, fails if the name exists)."""
 
-    def __init__(self, storage: LibCloudStorage, key: str, create_only: bool) -> None:
+    def __init__(self, storage: LibCloudTarget, key: str, create_only: bool) -> None:
         driver = storage.driver
         container_dir = driver.get_container_cdn_url(storage._container(driver), check=True)
         self.final = driver.get_object_cdn_url(storage._object(key, driver))

@@ -17,8 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import ServiceUnavailable
 
-from ._ftp_location import Server
-from ._ftp_replies import reply_code
+from .location import Server
+from .replies import reply_code
 
 T = TypeVar("T")
 
