@@ -115,7 +115,7 @@ class AzureNamespace(Namespace):
         self.container_name = options["azure_container"]
 
     def _connect(self) -> Any:
-        return self.emulator.service_client().get_container_client(self.container_name)
+        return self.emulator.service_client(direct=True).get_container_client(self.container_name)
 
     @property
     def container(self) -> Any:

@@ -34,7 +34,7 @@ class DropboxNamespace(TreeNamespace):
         self.root = "/" + (options.get("root_path") or "").strip("/")
 
     def _connect(self) -> Any:
-        return self.emulator.client()
+        return self.emulator.client(direct=True)
 
     @property
     def client(self) -> Any:
@@ -213,14 +213,16 @@ class DropboxEmulator(Emulator):
             "REQUESTS_CA_BUNDLE": self.ca_bundle,
         }
 
-    def client(self, **kwargs: Any) -> Any:
-        """A raw ``dropbox.Dropbox`` client on the plain-HTTP port (tests, benchmarks)."""
+    def client(self, *, direct: bool = False, **kwargs: Any) -> Any:
+        """A raw ``dropbox.Dropbox`` client on the plain-HTTP port (tests, benchmarks);
+        ``direct=True`` goes past the observation layer (not recorded, no faults): seeding and inspection."""
         import dropbox
 
         from storages.backends.dropbox import endpoint_session
 
         kwargs.setdefault("oauth2_access_token", ACCESS_TOKEN)
-        return dropbox.Dropbox(session=endpoint_session(self.endpoint), **kwargs)
+        endpoint = f"http://{self.host}:{self.service_port}" if direct else self.endpoint
+        return dropbox.Dropbox(session=endpoint_session(endpoint), **kwargs)
 
 
 def conformance_target(get: Callable[[str], Any]) -> tuple[str, dict[str, Any]]:

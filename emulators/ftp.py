@@ -26,6 +26,8 @@ from typing import Any, Callable
 from urllib.parse import quote, unquote, urlsplit
 
 from .base import Emulator, EmulatorError, EmulatorUnavailable, needs, unique_name, wait_until
+from .observe import HUB
+from .ops import DIRECT_USER
 from .seed import TreeNamespace
 
 USER = "storages"
@@ -40,7 +42,7 @@ class FTPNamespace(TreeNamespace):
         self.root = unquote(urlsplit(options["location"]).path).rstrip("/") or "/"
 
     def _connect(self) -> ftplib.FTP:
-        return self.emulator.client()
+        return self.emulator.client(direct=True)
 
     @property
     def ftp(self) -> ftplib.FTP:
@@ -105,6 +107,7 @@ class FTPEmulator(Emulator):
         self.mlst = mlst
         self.user = USER
         self.password = secrets.token_urlsafe(18)
+        self._direct_password = secrets.token_urlsafe(18)
         self.workdir: Path | None = None
         self.cert_file: Path | None = None
         #: (command, argument) pairs received, oldest first; PASS arguments are not kept.
@@ -194,6 +197,7 @@ class FTPEmulator(Emulator):
             # The old port was taken meanwhile: take a new one rather than fail.
             server = FTPServer((self.host, 0), handler, ioloop=IOLoop())
         server.max_cons = 256
+        HUB.note_serving()
         self.port = server.address[1]
         self._server = server
         self._stopping = threading.Event()
@@ -220,6 +224,7 @@ class FTPEmulator(Emulator):
 
         authorizer = DummyAuthorizer()
         authorizer.add_user(self.user, self.password, str(self.root_dir), perm=PERMISSIONS)
+        authorizer.add_user(DIRECT_USER, self._direct_password, str(self.root_dir), perm=PERMISSIONS)
         base: type = FTPHandler
         attrs: dict[str, Any] = {
             "authorizer": authorizer, "passive_ports": None, "permit_foreign_addresses": False,
@@ -274,8 +279,9 @@ class FTPEmulator(Emulator):
         """A client context that trusts this emulator's certificate."""
         return ssl.create_default_context(cafile=str(self.cert_file))
 
-    def client(self, timeout: float = 10) -> ftplib.FTP:
-        """A raw, logged-in ftplib client (binary mode; FTPS with a protected data channel)."""
+    def client(self, timeout: float = 10, *, direct: bool = False) -> ftplib.FTP:
+        """A raw, logged-in ftplib client (binary mode; FTPS with a protected data channel);
+        ``direct=True`` goes past the observation layer (not recorded, no faults): seeding and inspection."""
         ftp: ftplib.FTP
         if self.tls:
             ftp = ftplib.FTP_TLS(context=self.ssl_context(), timeout=timeout, encoding=self.encoding)
@@ -283,7 +289,7 @@ class FTPEmulator(Emulator):
             ftp = ftplib.FTP(timeout=timeout, encoding=self.encoding)
         try:
             ftp.connect(self.host, self.port)
-            ftp.login(self.user, self.password)
+            ftp.login(*((DIRECT_USER, self._direct_password) if direct else (self.user, self.password)))
             if isinstance(ftp, ftplib.FTP_TLS):
                 ftp.prot_p()
             ftp.voidcmd("TYPE I")

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from .faults import Fault
 from .observe import HUB
-from .ops import Call, ftp_operation
+from .ops import DIRECT_USER, Call, ftp_operation
 
 #: Operations whose data flows from the server, and into it.
 SENDING = {"retr", "list"}
@@ -77,6 +77,10 @@ def drop(handler: Any) -> None:
 
 def pre_process_command(handler: Any, line: str, command: str, arg: str, run: Callable[[], None]) -> None:
     """Classify the command, let a fault fire, then ``run()`` it (pyftpdlib's own processing)."""
+    if handler.username == DIRECT_USER or (command == "USER" and arg == DIRECT_USER):
+        handler.__dict__.pop("_observed_call", None)
+        run()  # a client(direct=True) session: not observed
+        return
     operation = ftp_operation(command)
     key = _key(handler, command, arg)
     fault = HUB.take_fault("ftp", operation, key)

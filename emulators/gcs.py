@@ -90,7 +90,7 @@ class GCSNamespace(Namespace):
         self.bucket_name = options["bucket_name"]
 
     def _connect(self) -> Any:
-        return self.emulator.client().bucket(self.bucket_name)
+        return self.emulator.client(direct=True).bucket(self.bucket_name)
 
     def _disconnect(self, bucket: Any) -> None:
         bucket.client.close()
@@ -182,11 +182,14 @@ class GCSEmulator(ProcessEmulator):
         return f"{self.host}:{self.front.port}"
 
     def command(self, port: int, workdir: Path) -> list[str]:
+        # The public host is the proxy's (XML-API requests carry it, see _upstream_host); the
+        # external URL, which object metadata's mediaLink is made of, is the service's own:
+        # our backend downloads through the API endpoint, and set-up clients stay unobserved.
         public = f"{self.host}:{self.front.port}" if self.front is not None else f"{self.host}:{port}"
         if self.program == FAKE_GCS_SERVER:
             return [str(self._binary), "-scheme", "http", "-host", self.host, "-port", str(port),
                     "-backend", "memory", "-public-host", public,
-                    "-external-url", f"http://{public}", "-log-level", "error"]
+                    "-external-url", f"http://{self.host}:{port}", "-log-level", "error"]
         return [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", self.host,
                 "--port", str(port), "--in-memory", "--quiet"]
 
@@ -278,13 +281,15 @@ class GCSEmulator(ProcessEmulator):
     def env(self) -> dict[str, str]:
         return {"STORAGE_EMULATOR_HOST": self.endpoint, "GOOGLE_CLOUD_PROJECT": PROJECT}
 
-    def client(self) -> Any:
-        """A raw ``google.cloud.storage.Client`` for this emulator (tests and benchmarks)."""
+    def client(self, *, direct: bool = False) -> Any:
+        """A raw ``google.cloud.storage.Client`` for this emulator (tests and benchmarks);
+        ``direct=True`` goes past the observation layer (not recorded, no faults): seeding and inspection."""
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage
 
+        endpoint = f"http://{self.host}:{self.service_port}" if direct else self.endpoint
         return storage.Client(project=PROJECT, credentials=AnonymousCredentials(),
-                              client_options={"api_endpoint": self.endpoint})
+                              client_options={"api_endpoint": endpoint})
 
 
 def conformance_target(get: Callable[[str], Any]) -> tuple[str, dict[str, Any]]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import logging
+import os
 import threading
 from typing import Any, Callable, Iterable, Iterator
 
@@ -105,6 +106,31 @@ class Hub:
         self._recordings: list[Recording] = []
         self._fault_sets: list[FaultSet] = []
         self._listeners: list[Callable[[FiredFault], None]] = []
+        #: Whether emulators serve (and so report) in this process, and whether the
+        #: process it was forked from had some (they keep serving, and reporting, there).
+        self.serving = False
+        self.inherited_from: int | None = None
+
+    def note_serving(self) -> None:
+        """Called by each proxy and FTP/SFTP server as it starts in this process."""
+        self.serving = True
+
+    def _after_fork(self) -> None:
+        """In a forked child: the parent's scopes stay the parent's; its emulators serve there."""
+        self._lock = threading.Lock()
+        self._recordings, self._fault_sets = [], []
+        if self.serving:
+            self.inherited_from = os.getppid()
+        self.serving = False
+
+    def check_scope(self, what: str) -> None:
+        """Refuse a scope that could see nothing: this process's emulators serve in its parent."""
+        if self.inherited_from is not None and not self.serving:
+            raise RuntimeError(
+                f"{what}: the emulators this process uses were started by process {self.inherited_from} "
+                "before it forked this one, and report their calls there, not here (manage.py test "
+                "--parallel with EmulatedStoragesRunner starts them before the workers fork). Use "
+                f"{what} without --parallel, or without that runner (each worker then starts its own).")
 
     @property
     def recording(self) -> bool:
@@ -155,6 +181,8 @@ class Hub:
 
 #: The process's hub.
 HUB = Hub()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=HUB._after_fork)
 
 
 @contextlib.contextmanager
@@ -167,6 +195,7 @@ def storage_requests(*services: str) -> Iterator[Recording]:
     unknown = [s for s in services if s not in OPERATIONS]
     if unknown:
         raise ValueError(f"unknown service(s) {', '.join(unknown)}; valid: {', '.join(OPERATIONS)}")
+    HUB.check_scope("storage_requests")
     recording = Recording(services or None)
     HUB.open_recording(recording)
     try:
@@ -180,6 +209,7 @@ def storage_faults(spec: str | None = None) -> Iterator[FaultSet]:
     """Faults armed inside the block only: ``with storage_faults() as faults:
     faults.add("put", status=503)``, or ``storage_faults("s3:put=503")`` in ``--faults``
     syntax. At the end every fault is disarmed; ``faults.fired`` keeps the report."""
+    HUB.check_scope("storage_faults")
     fault_set = FaultSet()
     if spec:
         fault_set.extend(parse_faults(spec))

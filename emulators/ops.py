@@ -51,6 +51,9 @@ SFTP_REQUESTS: dict[str, str] = {
     "readlink": "readlink", "canonicalize": "realpath", "login": "login",
 }
 
+#: The FTP/SFTP account of ``client(direct=True)``: its sessions are neither recorded nor disturbed.
+DIRECT_USER = "storages-direct"
+
 #: Services whose emulator is an HTTP server with the observation proxy in front.
 HTTP_SERVICES = ("s3", "gcs", "azure", "dropbox")
 

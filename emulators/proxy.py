@@ -210,6 +210,8 @@ class HTTPFront:
         self.bind()
         if self._thread is None:
             assert self._server is not None
+            if self.service is not None:
+                self.hub.note_serving()
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                             name=f"front-{self.service}-{self.port}", daemon=True)
             self._thread.start()

@@ -30,7 +30,7 @@ class S3Namespace(Namespace):
         self.bucket = options["bucket_name"]
 
     def _connect(self) -> Any:
-        return self.emulator.client()
+        return self.emulator.client(direct=True)
 
     @property
     def client(self) -> Any:
@@ -142,13 +142,15 @@ class S3Emulator(Emulator):
         if status >= 300 and status != 409:
             raise RuntimeError(f"moto refused to create bucket {bucket!r}: HTTP {status}")
 
-    def client(self) -> Any:
-        """A raw boto3 client for this emulator (tests and benchmarks)."""
+    def client(self, *, direct: bool = False) -> Any:
+        """A raw boto3 client for this emulator (tests and benchmarks); ``direct=True`` goes
+        past the observation layer (not recorded, no faults): seeding and inspection."""
         import boto3
         from botocore.config import Config
 
+        endpoint = f"http://{self.host}:{self.service_port}" if direct else self.endpoint
         return boto3.client(
-            "s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY,
+            "s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY, region_name=REGION,
             config=Config(s3={"addressing_style": "path"}),
         )

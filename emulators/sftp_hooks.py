@@ -20,7 +20,7 @@ from paramiko.sftp import SFTP_FAILURE
 
 from .faults import Fault
 from .observe import HUB
-from .ops import SFTP_REQUESTS, Call
+from .ops import DIRECT_USER, SFTP_REQUESTS, Call
 
 #: SFTP status codes recorded for answers that carry data, and for an empty read.
 SFTP_OK, SFTP_EOF, SFTP_PERMISSION_DENIED = 0, 1, 3
@@ -33,6 +33,17 @@ class Session:
         self.transport = transport
         self.dropped = False
         self._deferred = False
+        self._observed: bool | None = None
+
+    @property
+    def observed(self) -> bool:
+        """False for a ``client(direct=True)`` session (set-up and inspection)."""
+        if self._observed is None:
+            username = self.transport.get_username() if self.transport is not None else None
+            if username is None:
+                return True
+            self._observed = username != DIRECT_USER
+        return self._observed
 
     def defer_drop(self) -> None:
         """Drop the connection once the request in progress is reported (``run`` does it)."""
@@ -61,6 +72,8 @@ class Session:
             bytes_out: Callable[[Any], int] = lambda result: 0) -> Any:
         """Serve one request: ``func(fault)`` does the work (and applies byte-counted faults)."""
         operation = SFTP_REQUESTS.get(name, name)
+        if not self.observed:
+            return func(None)
         if self.dropped:
             self.drop()
             return SFTP_FAILURE

@@ -36,7 +36,7 @@ from paramiko.sftp import (
 )
 
 from .observe import HUB
-from .ops import Call
+from .ops import DIRECT_USER, Call
 from .sftp_hooks import Session, read_with_faults, write_limit
 
 log = logging.getLogger(__name__)
@@ -364,6 +364,8 @@ class _Auth(paramiko.ServerInterface):
         """A login, reported (status 0 accepted, 3 refused) and subject to ``login`` faults."""
         import time
 
+        if username == DIRECT_USER:  # a client(direct=True) session: not observed
+            return paramiko.AUTH_SUCCESSFUL if check() else paramiko.AUTH_FAILED
         fault = HUB.take_fault("sftp", "login", username)
         accepted, status, drop = False, None, False
         try:
@@ -430,6 +432,7 @@ class SFTPServer:
             listener.close()
             raise
         listener.listen(64)
+        HUB.note_serving()
         listener.setblocking(False)
         self._listener = listener
         self.port = listener.getsockname()[1]
