@@ -145,7 +145,8 @@ class _Server(ThreadingHTTPServer):
     front: "HTTPFront"
 
     def finish_request(self, request: Any, client_address: Any) -> None:
-        self.front._track(request, True)
+        raw = request
+        self.front._track(raw, True)
         try:
             if self.front.tls_context is not None:
                 request.settimeout(30)  # the handshake runs here, in the connection's own thread
@@ -153,7 +154,7 @@ class _Server(ThreadingHTTPServer):
                 request.settimeout(None)
             self.RequestHandlerClass(request, client_address, self)
         finally:
-            self.front._track(request, False)
+            self.front._track(raw, False)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients that drop their connection (or faults we injected) are not errors here."""
