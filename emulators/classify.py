@@ -13,6 +13,7 @@ import json
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -29,12 +30,21 @@ class HTTPRequest:
     #: ``peek(n)``: up to n first bytes of the body (they are still forwarded).
     peek: Callable[[int], bytes] = field(default=lambda n: b"", repr=False)
 
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.target)
-        self.raw_path = parts.path or "/"
-        self.raw_query = parts.query
-        self.path = unquote(self.raw_path)
-        self.query: dict[str, str] = dict(parse_qsl(parts.query, keep_blank_values=True))
+    @cached_property
+    def raw_path(self) -> str:
+        return self.target.partition("?")[0] or "/"
+
+    @cached_property
+    def raw_query(self) -> str:
+        return self.target.partition("?")[2]
+
+    @cached_property
+    def path(self) -> str:
+        return unquote(self.raw_path)
+
+    @cached_property
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(self.raw_query, keep_blank_values=True))
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name) or default

@@ -137,6 +137,11 @@ class Hub:
         """Whether any scope records calls (hooks skip building records when none does)."""
         return bool(self._recordings)
 
+    @property
+    def faulting(self) -> bool:
+        """Whether any scope has faults armed."""
+        return bool(self._fault_sets)
+
     def record(self, call: Call) -> None:
         for recording in list(self._recordings):
             recording._add(call)

@@ -28,7 +28,8 @@ from typing import Any, BinaryIO, Callable
 from urllib.parse import quote, unquote
 
 from .classify import HTTPRequest
-from .proxy import Denial, RequestBody
+from .http_wire import Body
+from .proxy import Denial
 
 MAX_EXPIRES = 7 * 24 * 3600
 CLOCK_SKEW = 15 * 60
@@ -107,7 +108,10 @@ class S3Verifier:
         #: The emulator's clock (tests may move it to see a URL expire).
         self.now = now
 
-    def __call__(self, request: HTTPRequest, body: RequestBody) -> Denial | None:
+    def __call__(self, request: HTTPRequest, body: Body) -> Denial | None:
+        if "Signature" not in request.target and "X-Amz-Algorithm" not in request.target and not (
+                request.method == "POST" and "multipart/form-data" in request.header("Content-Type")):
+            return None  # no query signature, no browser upload: nothing to check
         q = request.query
         if "X-Amz-Signature" in q or "X-Amz-Algorithm" in q:
             return self._v4(request)
@@ -235,7 +239,7 @@ class S3Verifier:
         return path
 
     # -- presigned POST ---------------------------------------------------------------------------
-    def _post(self, request: HTTPRequest, body: RequestBody, bucket: str) -> Denial | None:
+    def _post(self, request: HTTPRequest, body: Body, bucket: str) -> Denial | None:
         boundary = re.search(r'boundary="?([^";]+)"?', request.header("Content-Type"))
         if boundary is None:
             return Denial(400, "MalformedPOSTRequest",
@@ -382,7 +386,9 @@ class GCSVerifier:
         #: The emulator's clock (tests may move it to see a URL expire).
         self.now = now
 
-    def __call__(self, request: HTTPRequest, body: RequestBody) -> Denial | None:
+    def __call__(self, request: HTTPRequest, body: Body) -> Denial | None:
+        if "signature" not in request.target.lower():
+            return None  # not a signed URL
         q = {name.lower(): value for name, value in request.query.items()}
         if "x-goog-signature" in q:
             return self._v4(request, q)

@@ -14,26 +14,32 @@ which this repository's backend tests put in front of an emulator.
 
 from __future__ import annotations
 
-import http.client
+import http
 import socket
+import socketserver
 import ssl
 import struct
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from .classify import CLASSIFIERS, Classifier, HTTPRequest
 from .faults import Fault
+from .http_wire import (
+    CHUNK,
+    LAST_CHUNK,
+    Body,
+    Headers,
+    ProtocolError,
+    Upstream,
+    chunk,
+    encode_head,
+    read_head,
+)
 from .observe import HUB, Hub
 from .ops import Call, Operation
 from .service_errors import error_response
-
-CHUNK = 64 * 1024
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
-              "upgrade", "expect"}
 
 
 @dataclass(frozen=True)
@@ -47,101 +53,16 @@ class Denial:
 
 
 #: ``verify(request, body) -> Denial | None``: checks a request before it is forwarded.
-Verifier = Callable[[HTTPRequest, "RequestBody"], "Denial | None"]
+Verifier = Callable[[HTTPRequest, Body], "Denial | None"]
 
 
 class _Abort(Exception):
     """Stop sending the request upstream (a reset_before fault)."""
 
 
-class RequestBody:
-    """The request body as it arrives: peekable, spoolable, forwarded once."""
-
-    def __init__(self, rfile: BinaryIO, headers: Any) -> None:
-        self._rfile = rfile
-        self.chunked = "chunked" in (headers.get("Transfer-Encoding") or "").lower()
-        self.length = None if self.chunked else int(headers.get("Content-Length") or 0)
-        self._left = self.length or 0
-        self._head = b""
-        self._spool: Any = None
-        self._done = not self.chunked and not self.length
-        self.received = 0
-
-    @property
-    def empty(self) -> bool:
-        return not self.chunked and not self.length
-
-    def _read(self) -> bytes:
-        if self._done:
-            return b""
-        data = self._read_chunked() if self.chunked else self._read_length()
-        if not data:
-            self._done = True
-        self.received += len(data)
-        return data
-
-    def _read_length(self) -> bytes:
-        if self._left <= 0:
-            return b""
-        data = self._rfile.read(min(CHUNK, self._left))
-        self._left -= len(data)
-        return data
-
-    def _read_chunked(self) -> bytes:
-        if self._left == 0:
-            size = int(self._rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self._rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                return b""
-            self._left = size
-        data = self._rfile.read(min(CHUNK, self._left))
-        self._left -= len(data)
-        if self._left == 0:
-            self._rfile.readline()
-        return data
-
-    def peek(self, n: int) -> bytes:
-        """Up to ``n`` first bytes of the body; they are still forwarded."""
-        if self._spool is not None:
-            self._spool.seek(0)
-            return self._spool.read(n)
-        while len(self._head) < n:
-            data = self._read()
-            if not data:
-                break
-            self._head += data
-        return self._head[:n]
-
-    def spool(self) -> BinaryIO:
-        """The whole body in a temporary file (in memory up to 1 MiB); still forwarded."""
-        if self._spool is None:
-            spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
-            spool.write(self._head)
-            self._head = b""
-            for data in iter(self._read, b""):
-                spool.write(data)
-            self._spool = spool
-        self._spool.seek(0)
-        return self._spool
-
-    def __iter__(self) -> Iterator[bytes]:
-        if self._spool is not None:
-            self._spool.seek(0)
-            yield from iter(lambda: self._spool.read(CHUNK), b"")
-            return
-        head, self._head = self._head, b""
-        if head:
-            yield head
-        yield from iter(self._read, b"")
-
-    def drain(self) -> None:
-        for _ in self:
-            pass
-
-
-class _Server(ThreadingHTTPServer):
+class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
+    allow_reuse_address = True
     front: "HTTPFront"
 
     def finish_request(self, request: Any, client_address: Any) -> None:
@@ -285,43 +206,54 @@ class HTTPFront:
                               details=details)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    front: HTTPFront
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class _Handler(socketserver.StreamRequestHandler):
+    """One client connection: requests read one after another (keep-alive), each forwarded
+    on this connection's own upstream connection."""
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
+    front: HTTPFront
+    disable_nagle_algorithm = True
+    rbufsize = CHUNK
+    wbufsize = 0
+
+    def setup(self) -> None:
+        super().setup()
+        assert self.front.upstream is not None, "the front has no upstream yet"
+        self.upstream = Upstream(self.front.upstream, self.front.upstream_tls)
+        self.close_connection = False
 
     def finish(self) -> None:
         """Close the upstream connection with the client's."""
-        self._drop_upstream()
-        super().finish()
-
-    def _drop_upstream(self) -> None:
-        conn = getattr(self, "_conn", None)
-        if conn is not None:
-            conn.close()
-            self._conn = None
-
-    def _upstream(self) -> http.client.HTTPConnection:
-        conn = getattr(self, "_conn", None)
-        if conn is None:
-            assert self.front.upstream is not None, "the front has no upstream yet"
-            host, port = self.front.upstream
-            if self.front.upstream_tls is not None:
-                conn = http.client.HTTPSConnection(host, port, timeout=300, context=self.front.upstream_tls)
-            else:
-                conn = http.client.HTTPConnection(host, port, timeout=300)
-            self._conn = conn
-        return conn
-
-    def _reset_connection(self) -> None:
-        """Drop the client's connection with a TCP reset."""
+        self.upstream.close()
         try:
-            self.wfile.flush()
+            super().finish()
         except OSError:
             pass
+
+    def handle(self) -> None:
+        while not self.close_connection:
+            try:
+                head = read_head(self.rfile)
+            except (ProtocolError, OSError):
+                return
+            if head is None:
+                return
+            start_line, self.headers = head
+            try:
+                self.command, self.path, version = start_line.split(" ", 2)
+            except ValueError:
+                self.wfile.write(encode_head("HTTP/1.1 400 Bad Request",
+                                             [("Content-Length", "0"), ("Connection", "close")]))
+                return
+            connection = (self.headers.get("Connection") or "").lower()
+            self.close_connection = "close" in connection or (
+                version != "HTTP/1.1" and "keep-alive" not in connection)
+            if version == "HTTP/1.1" and "100-continue" in (self.headers.get("Expect") or "").lower():
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self._forward()
+
+    # -- ends of a connection ------------------------------------------------------------------
+    def _reset_connection(self) -> None:
+        """Drop the client's connection with a TCP reset."""
         try:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         except OSError:
@@ -331,22 +263,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
         except OSError:
             pass
-        self._drop_upstream()
+        self.upstream.close()
 
     def _close_cleanly(self) -> None:
         try:
-            self.wfile.flush()
             self.connection.shutdown(socket.SHUT_WR)
         except OSError:
             pass
         self.close_connection = True
-        self._drop_upstream()
+        self.upstream.close()
 
+    # -- one request ------------------------------------------------------------------------------
     def _forward(self) -> None:
         front = self.front
-        body = RequestBody(self.rfile, self.headers)
+        body = Body.of_request(self.rfile, self.headers)
         request = HTTPRequest(self.command, self.path, self.headers, peek=body.peek)
-        operation = front.classify(request)
+        # Naming the operation is for records and faults: skipped while no scope wants them.
+        observing = front.service is not None and (front.hub.recording or front.hub.faulting)
+        operation = front.classify(request) if observing else _UNOBSERVED
         denial = front.verifier(request, body) if front.verifier is not None else None
         fault = None if denial is not None else front.take_fault(request, operation)
         reported: list[bool] = []
@@ -363,12 +297,12 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.stall)
             if denial is not None:
                 body.drain()  # so the client reads our answer, not a reset
-                self._answer(request, denial.status, front.error(
+                self._answer(denial.status, front.error(
                     denial.status, request, code=denial.code, message=denial.message, details=denial.details),
                     report)
             elif fault is not None and fault.status is not None:
                 body.drain()
-                self._answer(request, fault.status, front.error(
+                self._answer(fault.status, front.error(
                     fault.status, request, code=fault.code, message=fault.message), report)
             elif fault is not None and fault.reset_before == 0:
                 report(None, 0)
@@ -378,23 +312,19 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             report(None, 0)  # an exception: the client got no (complete) answer
 
-    def _answer(self, request: HTTPRequest, status: int, error: tuple[list[tuple[str, str]], bytes],
+    def _answer(self, status: int, error: tuple[list[tuple[str, str]], bytes],
                 report: Callable[..., None]) -> None:
-        headers, payload = error
+        fields, payload = error
         if self.command == "HEAD":  # a HEAD answer has no body, whatever its length says
-            report(status, 0)
-        self.send_response(status)
-        for key, value in headers:
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        if self.command == "HEAD":
-            self.end_headers()
-            return
-        report(status, len(payload))
-        self.end_headers()
-        self.wfile.write(payload)
+            payload_sent = b""
+        else:
+            payload_sent = payload
+        report(status, len(payload_sent))
+        head = encode_head(f"HTTP/1.1 {status} {_reason(status)}",
+                           [*fields, ("Content-Length", str(len(payload)))])
+        self.wfile.write(head + payload_sent)
 
-    def _request_body(self, body: RequestBody, limit: int | None) -> Iterator[bytes]:
+    def _request_body(self, body: Body, limit: int | None) -> Iterator[bytes]:
         sent = 0
         for data in body:
             if limit is not None and sent + len(data) >= limit:
@@ -403,97 +333,138 @@ class _Handler(BaseHTTPRequestHandler):
             sent += len(data)
             yield data
 
-    def _relay(self, request: HTTPRequest, body: RequestBody, fault: Fault | None,
-               report: Callable[..., None]) -> None:
-        request_headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+    def _send_request(self, request: HTTPRequest, body: Body, limit: int | None) -> None:
+        fields = self.headers.without_hop_by_hop()
         host = self.front.upstream_host(request) if self.front.upstream_host is not None else None
         if host:
-            request_headers["Host"] = host
+            fields = [(name, host if name.lower() == "host" else value) for name, value in fields]
         if body.chunked:
-            request_headers.pop("Content-Length", None)
-        limit = fault.reset_before if fault is not None else None
-        conn = self._upstream()
+            fields = [(n, v) for n, v in fields if n.lower() != "content-length"] + [
+                ("Transfer-Encoding", "chunked")]
+        head = encode_head(f"{self.command} {self.path} HTTP/1.1", fields)
+        upstream = self.upstream.ready()
         try:
-            conn.request(self.command, self.path, headers=request_headers, encode_chunked=body.chunked,
-                         body=None if body.empty else self._request_body(body, limit))
-            response = conn.getresponse()
+            upstream.send(head)
+        except OSError:
+            if not upstream.reused:
+                raise
+            upstream.close()  # the service closed the idle connection meanwhile: once more, anew
+            self.upstream.ready().send(head)
+        if body.empty:
+            if limit is not None:
+                raise _Limited
+            return
+        for data in self._request_body(body, limit):
+            if data:
+                self.upstream.send(chunk(data) if body.chunked else data)
+        if body.chunked:
+            self.upstream.send(LAST_CHUNK)
+        if limit is not None:
+            raise _Limited
+
+    def _read_answer(self) -> tuple[int, str, Headers]:
+        assert self.upstream.rfile is not None
+        while True:
+            head = read_head(self.upstream.rfile)
+            if head is None:
+                raise ConnectionError("the service closed the connection without answering")
+            status_line, fields = head
+            version, status_text, *reason = status_line.split(" ", 2)
+            status = int(status_text)
+            if status >= 200 or status == 101:
+                connection = (fields.get("Connection") or "").lower()
+                self.upstream_close = "close" in connection or version == "HTTP/1.0"
+                return status, reason[0] if reason else "", fields
+            # an interim answer (100 Continue): the real one follows
+
+    def _relay(self, request: HTTPRequest, body: Body, fault: Fault | None,
+               report: Callable[..., None]) -> None:
+        limit = fault.reset_before if fault is not None else None
+        lost = False  # the whole request reached the service, whose answer is lost
+        try:
+            try:
+                self._send_request(request, body, limit)
+            except _Limited:
+                lost = True
+            status, reason, fields = self._read_answer()
         except _Abort:
             report(None, 0)
             self._reset_connection()
             return
-        except (OSError, http.client.HTTPException):
-            early = self._early_answer(conn)
-            if early is None:
+        except (OSError, ProtocolError, ValueError):
+            try:  # the service may have answered before the body was through, then closed
+                status, reason, fields = self._read_answer()
+            except (OSError, ProtocolError, ValueError):
                 report(None, 0)
                 self._reset_connection()
                 return
-            response = early
             self.close_connection = True  # the rest of the request body is not read
-        if fault is not None and (fault.reset_after == 0 or limit is not None):
-            # The whole request (shorter than a reset_before limit) reached the service,
-            # which did the work; its answer is lost.
-            report(None, 0, response.headers)
+        if lost or (fault is not None and fault.reset_after == 0):
+            report(None, 0, fields)  # the service did the work; its answer is lost
             self._reset_connection()
             return
-        self.send_response_only(response.status, response.reason)
-        length = response.getheader("Content-Length")
-        has_body = self.command != "HEAD" and response.status not in (204, 304)
-        for key, value in response.getheaders():
-            if key.lower() not in HOP_BY_HOP:
-                self.send_header(key, value)
-        chunked = length is None and has_body
-        if chunked:
-            self.send_header("Transfer-Encoding", "chunked")
-        if not has_body or length == "0":
-            response.read()  # nothing to read, but the upstream connection must see it finished
-            report(response.status, 0, response.headers)
-            self.end_headers()
+        assert self.upstream.rfile is not None
+        answer = Body.of_response(self.upstream.rfile, fields, self.command, status)
+        out = [(n, v) for n, v in fields.without_hop_by_hop()]
+        rechunk = answer.mode in ("chunked", "eof")
+        if rechunk:
+            out.append(("Transfer-Encoding", "chunked"))
+        head = encode_head(f"HTTP/1.1 {status} {reason}", out)
+        if answer.empty:
+            report(status, 0, fields)
+            self.wfile.write(head)
             if fault is not None and (fault.cut is not None or fault.reset_after is not None):
                 self._close_cleanly() if fault.cut is not None else self._reset_connection()
-            return
-        self.end_headers()
-        self._relay_body(response, chunked, fault, report)
+        else:
+            self._relay_body(head, answer, rechunk, fault, report, status, fields)
+        if self.upstream_close or answer.mode == "eof":
+            self.upstream.close()
 
-    def _relay_body(self, response: http.client.HTTPResponse, chunked: bool, fault: Fault | None,
-                    report: Callable[..., None]) -> None:
+    def _relay_body(self, head: bytes, answer: Body, rechunk: bool, fault: Fault | None,
+                    report: Callable[..., None], status: int, fields: Headers) -> None:
         limit = None
         if fault is not None:
             limit = fault.cut if fault.cut is not None else fault.reset_after
         sent = 0
-        data = response.read(CHUNK)
+        pending = head  # the head goes out with the first piece of the body
+        data = answer.read()
         while data:
-            following = response.read(CHUNK)  # one chunk ahead: the last one is known as such
+            following = b"" if answer.exhausted else answer.read()  # the last piece is known as such
             if limit is not None and sent + len(data) >= limit:
                 data = data[: limit - sent]
-                report(response.status, sent + len(data), response.headers)
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked and data else data)
+                report(status, sent + len(data), fields)
+                self.wfile.write(pending + (chunk(data) if rechunk and data else data))
                 assert fault is not None
                 self._close_cleanly() if fault.cut is not None else self._reset_connection()
                 return
-            if not following and not chunked:
-                report(response.status, sent + len(data), response.headers)
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+            if not following and not rechunk:
+                report(status, sent + len(data), fields)
+            self.wfile.write(pending + (chunk(data) if rechunk else data))
+            pending = b""
             sent += len(data)
             data = following
-        report(response.status, sent, response.headers)
-        if chunked:
-            self.wfile.write(b"0\r\n\r\n")
+        report(status, sent, fields)
+        if rechunk:
+            self.wfile.write(pending + LAST_CHUNK)
+        elif pending:
+            self.wfile.write(pending)
         if limit is not None:  # the body was shorter than the limit: cut or reset at its end
             assert fault is not None
             self._close_cleanly() if fault.cut is not None else self._reset_connection()
 
-    def _early_answer(self, conn: http.client.HTTPConnection) -> http.client.HTTPResponse | None:
-        """The answer a service sent before the request body was through (then it closed)."""
-        if conn.sock is None:
-            return None
-        try:
-            response = http.client.HTTPResponse(conn.sock, method=self.command)
-            response.begin()
-        except (OSError, http.client.HTTPException):
-            return None
-        return response
 
-    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _forward
+_UNOBSERVED = Operation("other")
+
+
+class _Limited(Exception):
+    """The request went out whole, but a reset_before limit was not reached: lose the answer."""
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 # -- the stand-alone counting proxy ------------------------------------------------------------

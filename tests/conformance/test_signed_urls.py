@@ -21,7 +21,9 @@ def fetch(url):
 
 
 def _altered(value):
-    return ("B" if value[0] == "A" else "A") + value[1:]
+    """A different first character, whatever the encoding ("a" -> "A" would not do: hex
+    signatures are read whatever their case)."""
+    return ("1" if value[0] == "0" else "0") + value[1:]
 
 
 def tampered(url):
@@ -41,8 +43,9 @@ def tampered(url):
 
 def test_tampering_changes_only_the_credential():
     url = "https://h/b/k.txt?X-Amz-Expires=60&X-Amz-Signature=abc"
-    assert tampered(url) == "https://h/b/k.txt?X-Amz-Expires=60&X-Amz-Signature=Abc"
-    assert tampered("http://h/tmplink/Tok3n/f.txt") == "http://h/tmplink/Aok3n/f.txt"
+    assert tampered(url) == "https://h/b/k.txt?X-Amz-Expires=60&X-Amz-Signature=0bc"
+    assert tampered("http://h/tmplink/Tok3n/f.txt") == "http://h/tmplink/0ok3n/f.txt"
+    assert tampered("https://h/b/k.txt?X-Goog-Signature=0a") == "https://h/b/k.txt?X-Goog-Signature=1a"
     with pytest.raises(AssertionError, match="no signature"):
         tampered("https://h/b/k.txt")
 
