@@ -211,13 +211,6 @@ class AzureEmulator(ProcessEmulator):
         self.api_version = headers.get("x-ms-version")
         self._create_container(DEFAULT_CONTAINER)
 
-    def stop(self) -> None:
-        if self.front is not None:
-            self.front.stop()
-            self.front = None
-        super().stop()
-        self.service_port = None
-
     @property
     def scheme(self) -> str:
         return "https" if self.https else "http"

@@ -216,7 +216,11 @@ class ProcessEmulator(Emulator):
                 proc.wait(timeout=5)
 
     def stop(self) -> None:
+        if self.front is not None:
+            self.front.stop()
+            self.front = None
         self._kill()
+        self.service_port = None
         self.started = False
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)

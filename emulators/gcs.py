@@ -201,13 +201,6 @@ class GCSEmulator(ProcessEmulator):
         self.key_file.write_text(json.dumps(service_account_info()))
         self._create_bucket(DEFAULT_BUCKET)
 
-    def stop(self) -> None:
-        if self.front is not None:
-            self.front.stop()
-            self.front = None
-        super().stop()
-        self.service_port = None
-
     def describe(self) -> str:
         return f"gcs emulator ({self.program}) at {self.endpoint}"
 

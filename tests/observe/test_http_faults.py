@@ -286,3 +286,20 @@ def test_dropbox_sdk_reads_injected_route_errors_and_rate_limits(dropbox_emulato
     with pytest.raises(RateLimitError) as limited:
         client.files_upload(b"x", f"{root}/k")
     assert limited.value.backoff == 1
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+def test_a_chunked_upload_goes_through_whole(dropbox_emulator, storage_requests, https):
+    probe = dropbox_probe(dropbox_emulator, https=https)
+    method, target, headers = probe.put_request("chunked.bin", BIG)
+    conn = probe.connect()
+    try:
+        conn.request(method, target, body=iter([BIG[:1000], BIG[1000:100_000], BIG[100_000:]]),
+                     headers=headers, encode_chunked=True)
+        response = conn.getresponse()
+        assert response.status == 200, response.read()
+        response.read()
+    finally:
+        conn.close()
+    assert probe.get("chunked.bin") == (200, BIG)
+    assert storage_requests.filter("put")[0].bytes_in == len(BIG)
