@@ -6,6 +6,9 @@ Registered through the ``pytest11`` entry point. Options (group "storages"):
     which backends the parametrized ``storage`` fixture runs against.
 ``--storage-strict``
     an emulator that cannot start fails the test instead of skipping it.
+``--storage-emulators=native|docker|external``
+    how the session obtains its emulators (docs/containers.md); ``--storage-live``
+    lets ``external`` use real cloud services.
 
 Fixtures: ``storage`` (a fresh, empty namespace per test, parametrized over the
 selected targets), ``storage_emulators`` (the session's emulators),
@@ -23,6 +26,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from .base import EmulatorUnavailable
+from .modes import LIVE_ENV, MODE_ENV, MODES, NativeOnly
 from .registry import EMULATORS, Target, load, targets_for
 from .session import EmulatorSession
 
@@ -42,6 +46,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=os.environ.get("STORAGE_STRICT", "") not in ("", "0"),
         help="fail, instead of skip, tests whose emulator cannot run here",
+    )
+    group.addoption(
+        "--storage-emulators",
+        default=os.environ.get(MODE_ENV) or "native",
+        help=f"how emulators are obtained: {', '.join(MODES)} (default: native, or ${MODE_ENV})",
+    )
+    group.addoption(
+        "--storage-live",
+        action="store_true",
+        default=os.environ.get(LIVE_ENV, "") not in ("", "0"),
+        help="let --storage-emulators=external run against real cloud services (creates and deletes "
+             "buckets/containers/folders there)",
     )
 
 
@@ -64,13 +80,39 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "capability(*names): the test needs these backend capabilities"
     )
     config.stash[_SELECTED_KEY] = parse_selection(config.getoption("--storage-backend"))
-    config.stash[_SESSION_KEY] = EmulatorSession()
+    mode = config.getoption("--storage-emulators")
+    if mode not in MODES:
+        raise pytest.UsageError(f"--storage-emulators: unknown mode {mode!r}; valid: {', '.join(MODES)}")
+    config.stash[_SESSION_KEY] = EmulatorSession(mode, live=config.getoption("--storage-live"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(_SESSION_KEY, None)
     if session is not None:
         session.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except NativeOnly as exc:  # a container/external emulator declares it lacks this feature
+        pytest.skip(str(exc))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except NativeOnly as exc:
+        pytest.skip(str(exc))
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    session = config.stash.get(_SESSION_KEY, None)
+    if session is not None and session.mode != "native":
+        return f"storages: emulators from {session.mode}" + (" (live services allowed)" if session.live else "")
+    return None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
