@@ -215,6 +215,8 @@ class ContainerService:
         self._container: Any = None
         self.spec: ServiceSpec | None = None
         self._scratch: Path | None = None
+        #: Host networking (the service binds a free loopback port) or a published port.
+        self.host_network = True
 
     def variables(self) -> dict[str, str]:
         """Compose variables of this service besides its port and bind address."""
@@ -247,7 +249,7 @@ class ContainerService:
             testcontainers_config.ryuk_disabled = True  # our watchdog reaps; Ryuk's image is on Docker Hub
         client = docker_client()
         sweep_orphans(client)
-        host_network = uses_host_network(client)
+        self.host_network = host_network = uses_host_network(client)
         port = free_port() if host_network else None
         variables = {"STORAGES_BIND": "127.0.0.1" if host_network else "0.0.0.0", **self.variables()}
         if port:
@@ -348,16 +350,30 @@ class AzureContainer(ContainerService, AzureEmulator):
 
 
 class DropboxContainer(ContainerService, DropboxEmulator):
-    """This project's Dropbox fake in the ``django-storages/emulators`` image (plain HTTP)."""
+    """This project's Dropbox fake in the ``django-storages/emulators`` image. With host
+    networking it also serves HTTPS, with a certificate made here (``ca_bundle``, ``env()``)."""
 
     store = native_only("the fake's store lives in the container")
 
     def __init__(self) -> None:
-        super().__init__(tls=False)
+        super().__init__()
         self._container_setup()
 
     def variables(self) -> dict[str, str]:
         return {"STORAGES_DROPBOX_TOKEN": ACCESS_TOKEN}
+
+    def mounts(self) -> dict[str, str]:
+        return {str(self.scratch()): "/srv/tls"}
+
+    def extra_args(self) -> list[str]:
+        self.https_port = self.ca_bundle = None
+        if not self.host_network:
+            return []  # one published port: plain HTTP only
+        from .dropbox_fake import make_certificates
+
+        certs = make_certificates(self.scratch())
+        self.ca_bundle, self.https_port = str(certs.bundle), free_port()
+        return ["--tls", f"/srv/tls/{certs.cert.name}", f"/srv/tls/{certs.key.name}", str(self.https_port)]
 
     def reset(self) -> None:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
@@ -369,9 +385,6 @@ class DropboxContainer(ContainerService, DropboxEmulator):
             conn.close()
         if response.status != 200:
             raise EmulatorError(f"the dropbox container refused a reset: HTTP {response.status}")
-
-    def env(self) -> dict[str, str]:
-        return {}  # the SDK's host variables need the HTTPS port, which the container does not serve
 
 
 class FTPContainer(ContainerService, FTPEmulator):
@@ -396,7 +409,7 @@ class FTPContainer(ContainerService, FTPEmulator):
 
     def variables(self) -> dict[str, str]:
         variables = {"STORAGES_FTP_PASSWORD": self.password}
-        if os.environ.get("STORAGE_DOCKER_NETWORK", "host") != "bridge":
+        if self.host_network:
             variables["STORAGES_FTP_PASSIVE_PORTS"] = "0"  # host networking: any free port
         return variables
 

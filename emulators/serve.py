@@ -80,14 +80,15 @@ class ServedSFTP(SFTPEmulator):
         super().start()
 
 
-def _serve_dropbox(host: str, port: int) -> tuple[Any, int]:
+def _serve_dropbox(host: str, port: int, tls: list[str] | None) -> tuple[Any, int]:
     from .dropbox_fake import FakeDropboxServer, Store
 
     workdir = Path(tempfile.mkdtemp(prefix="storages-dropbox-"))
     token = os.environ.get("STORAGES_DROPBOX_TOKEN") or ACCESS_TOKEN
     store = Store(workdir / "data", access_tokens={token}, app_key=APP_KEY, app_secret=APP_SECRET,
                   refresh_tokens={REFRESH_TOKEN})
-    server = FakeDropboxServer(store, host=host, port=port)
+    cert, key, https_port = tls or (None, None, "0")
+    server = FakeDropboxServer(store, cert, key, host=host, port=port, https_port=int(https_port))
 
     def close() -> None:
         server.close()
@@ -105,13 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", help="serve FTP/SFTP files from this directory")
     parser.add_argument("--passive-ports", default="", help="FTP passive data ports, e.g. 21000-21010 (0: any)")
     parser.add_argument("--masquerade", help="FTP: the address to announce in PASV replies")
+    parser.add_argument("--tls", nargs=3, metavar=("CERT", "KEY", "PORT"),
+                        help="Dropbox: also serve HTTPS on PORT with this certificate chain and key")
     args = parser.parse_args(argv)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     if args.name == "dropbox":
-        close, port = _serve_dropbox(args.host, args.port)
+        close, port = _serve_dropbox(args.host, args.port, args.tls)
     else:
         emulator: Any = (ServedFTP(args.root, args.passive_ports, args.masquerade) if args.name == "ftp"
                          else ServedSFTP(args.root))

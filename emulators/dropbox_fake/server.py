@@ -307,17 +307,17 @@ class _ChunkedReader:
 class FakeDropboxServer:
     """The fake on two loopback ports: plain HTTP and HTTPS (certificate given).
 
-    ``host``/``port`` choose where plain HTTP listens (a container binds its own port).
+    ``host``, ``port`` and ``https_port`` choose where they listen (a container binds given ports).
     """
 
     def __init__(self, store: Store, cert: str | None = None, key: str | None = None, *,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, https_port: int = 0) -> None:
         self.store = store
         context = None
         if cert and key:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
-        self._servers = [_Server(store, None, host, port)] + ([_Server(store, context, host)] if context else [])
+        self._servers = [_Server(store, None, host, port)] + ([_Server(store, context, host, https_port)] if context else [])
         self._threads = [
             threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1},
                              name=f"dropbox-fake-{s.scheme}", daemon=True)
