@@ -93,7 +93,8 @@ def services(variables: Mapping[str, str] | None = None, path: Path | None = Non
 def service(name: str, variables: Mapping[str, str] | None = None) -> ServiceSpec:
     specs = services(variables)
     if name not in specs:
-        raise EmulatorUnavailable(f"docker-compose.test.yml has no {name!r} service (it has {', '.join(specs)})")
+        raise EmulatorUnavailable(
+            f"docker-compose.test.yml has no {name!r} service (it has {', '.join(specs)})")
     return specs[name]
 
 

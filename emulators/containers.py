@@ -257,7 +257,8 @@ class ContainerService:
         self.spec = spec = service(self.name, variables)
         ensure_image(client, spec)
         owner = owner_id()
-        container = DockerContainer(spec.image, command=spec.command + self.extra_args(), env=spec.environment)
+        container = DockerContainer(spec.image, command=spec.command + self.extra_args(),
+                                    env=spec.environment)
         kwargs: dict[str, Any] = {"labels": {OWNER_LABEL: owner, SERVICE_LABEL: self.name}}
         if host_network:
             kwargs["network_mode"] = "host"

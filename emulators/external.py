@@ -53,7 +53,8 @@ def run_id() -> str:
     """This run's prefix: $STORAGE_RUN_ID, else ``storages-test-`` and 10 random hex digits."""
     value = os.environ.get(RUN_ID_ENV) or f"storages-test-{uuid.uuid4().hex[:10]}"
     if not value.replace("-", "").isalnum() or value != value.lower() or len(value) > 50:
-        raise EmulatorUnavailable(f"{RUN_ID_ENV}={value!r}: use lowercase letters, digits and '-' (at most 50)")
+        raise EmulatorUnavailable(
+            f"{RUN_ID_ENV}={value!r}: use lowercase letters, digits and '-' (at most 50)")
     return value
 
 
@@ -179,7 +180,8 @@ class ExternalS3(ExternalService, S3Emulator):
         return boto3.client(
             "s3", endpoint_url=self._endpoint, aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key, aws_session_token=self.session_token,
-            region_name=self.region, config=Config(s3={"addressing_style": "path" if self._endpoint else "auto"}))
+            region_name=self.region,
+            config=Config(s3={"addressing_style": "path" if self._endpoint else "auto"}))
 
     def storage_options(self, **overrides: Any) -> dict[str, Any]:
         options: dict[str, Any] = {"access_key": self.access_key, "secret_key": self.secret_key,
@@ -301,7 +303,8 @@ class ExternalAzure(ExternalService, AzureEmulator):
         self._connection_string = ""
 
     def start(self) -> None:
-        self._connection_string = self.require("AZURE_STORAGE_CONNECTION_STRING")["AZURE_STORAGE_CONNECTION_STRING"]
+        variable = "AZURE_STORAGE_CONNECTION_STRING"
+        self._connection_string = self.require(variable)[variable]
         fields = dict(part.split("=", 1) for part in self._connection_string.split(";") if "=" in part)
         self.account_name = fields.get("AccountName", "")
         self.account_key = fields.get("AccountKey", "")

@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     names = args.names or list(specs)
     unknown = [name for name in names if name not in specs]
     if unknown:
-        parser.error(f"unknown service(s) {', '.join(unknown)}; docker-compose.test.yml has {', '.join(specs)}")
+        parser.error(f"unknown service(s) {', '.join(unknown)}; "
+                     f"docker-compose.test.yml has {', '.join(specs)}")
     client = docker_client()
     done: set[str] = set()
     for name in names:

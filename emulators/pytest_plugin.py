@@ -111,7 +111,8 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
 def pytest_report_header(config: pytest.Config) -> str | None:
     session = config.stash.get(_SESSION_KEY, None)
     if session is not None and session.mode != "native":
-        return f"storages: emulators from {session.mode}" + (" (live services allowed)" if session.live else "")
+        live = " (live services allowed)" if session.live else ""
+        return f"storages: emulators from {session.mode}{live}"
     return None
 
 

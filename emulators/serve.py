@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--root", help="serve FTP/SFTP files from this directory")
-    parser.add_argument("--passive-ports", default="", help="FTP passive data ports, e.g. 21000-21010 (0: any)")
+    parser.add_argument("--passive-ports", default="",
+                        help="FTP passive data ports, e.g. 21000-21010 (0: any)")
     parser.add_argument("--masquerade", help="FTP: the address to announce in PASV replies")
     parser.add_argument("--tls", nargs=3, metavar=("CERT", "KEY", "PORT"),
                         help="Dropbox: also serve HTTPS on PORT with this certificate chain and key")
@@ -121,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         emulator.host, emulator.port = args.host, args.port or None
         emulator.start()
         port = emulator.port
-        close = emulator._shutdown if args.name == "ftp" else (lambda: emulator.stop(keep_data=bool(args.root)))
+        close = (emulator._shutdown if args.name == "ftp"
+                 else (lambda: emulator.stop(keep_data=bool(args.root))))
         if args.name == "sftp":
             key = emulator._host_key
             print(f"HOSTKEY {key.get_name()} {key.get_base64()}", flush=True)

@@ -317,7 +317,9 @@ class FakeDropboxServer:
         if cert and key:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
-        self._servers = [_Server(store, None, host, port)] + ([_Server(store, context, host, https_port)] if context else [])
+        self._servers = [_Server(store, None, host, port)]
+        if context:
+            self._servers.append(_Server(store, context, host, https_port))
         self._threads = [
             threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1},
                              name=f"dropbox-fake-{s.scheme}", daemon=True)
