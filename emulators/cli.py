@@ -82,7 +82,9 @@ def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True, mode:
         for name in names:
             try:
                 emulator = session.get(name)
-                options = emulator.storage_options()
+                # an external service has no default namespace: the run makes (and deletes) one
+                external = session.mode == "external"
+                options = emulator.new_namespace() if external else emulator.storage_options()
                 url = round_trip(emulator, options) if smoke else None
             except Exception as exc:  # report every emulator, keep the others running
                 failures += 1

@@ -50,12 +50,14 @@ VARIABLES: dict[str, tuple[str, ...]] = {
 
 
 def run_id() -> str:
-    """This run's prefix: $STORAGE_RUN_ID, else ``storages-test-`` and 10 random hex digits."""
+    """This run's prefix: $STORAGE_RUN_ID, else ``storages-test-`` and 10 random hex digits;
+    an xdist worker adds its name (``-gw0``), so workers never share a namespace."""
     value = os.environ.get(RUN_ID_ENV) or f"storages-test-{uuid.uuid4().hex[:10]}"
-    if not value.replace("-", "").isalnum() or value != value.lower() or len(value) > 50:
+    if not value.replace("-", "").isalnum() or value != value.lower() or len(value) > 40:
         raise EmulatorUnavailable(
-            f"{RUN_ID_ENV}={value!r}: use lowercase letters, digits and '-' (at most 50)")
-    return value
+            f"{RUN_ID_ENV}={value!r}: use lowercase letters, digits and '-' (at most 40)")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{value}-{worker}" if worker.isalnum() else value
 
 
 def is_local(host: str | None) -> bool:
@@ -123,6 +125,13 @@ class ExternalService:
 
     def next_name(self) -> str:
         return f"{self.run_id}-{next(self._numbers):04d}"
+
+    def next_folder(self, base: str) -> str:
+        """A new folder ``<base>/<run id>/<n>``; stop() deletes ``<base>/<run id>``."""
+        run = f"{base.rstrip('/')}/{self.run_id}"
+        if not self.created:
+            self.created.append(run)
+        return f"{run}/{next(self._numbers)}"
 
     def stop(self, **_: Any) -> None:
         """Delete every namespace this run created (contents first); idempotent."""
@@ -386,10 +395,7 @@ class ExternalDropbox(ExternalService, DropboxEmulator):
         return options
 
     def new_namespace(self, **overrides: Any) -> dict[str, Any]:
-        if not self.created:
-            self.created.append(f"{self.root}/{self.run_id}")
-        return self.storage_options(**{"root_path": f"{self.root}/{self.run_id}/{next(self._numbers)}",
-                                       **overrides})
+        return self.storage_options(**{"root_path": self.next_folder(self.root), **overrides})
 
     def delete_namespace(self, folder: str) -> None:
         import dropbox
@@ -434,10 +440,7 @@ class ExternalFTP(ExternalService, FTPEmulator):
         return {"location": self.location(self.base + "/", scheme=self.scheme), **overrides}
 
     def new_namespace(self, **overrides: Any) -> dict[str, Any]:
-        if not self.created:
-            self.created.append(f"{self.base}/{self.run_id}")
-        path = f"{self.base}/{self.run_id}/{next(self._numbers)}"
-        return {"location": self.location(path, scheme=self.scheme), **overrides}
+        return {"location": self.location(self.next_folder(self.base), scheme=self.scheme), **overrides}
 
     def delete_namespace(self, folder: str) -> None:
         ftp = self.client()
@@ -510,10 +513,7 @@ class ExternalSFTP(ExternalService, SFTPEmulator):
         return super().storage_options(key=key, **{"location": self.root, **overrides})
 
     def new_namespace(self, **overrides: Any) -> dict[str, Any]:
-        if not self.created:
-            self.created.append(f"{self.root.rstrip('/')}/{self.run_id}")
-        path = f"{self.root.rstrip('/')}/{self.run_id}/{next(self._numbers)}/"
-        return self.storage_options(**{"location": path, **overrides})
+        return self.storage_options(**{"location": self.next_folder(self.root) + "/", **overrides})
 
     def delete_namespace(self, folder: str) -> None:
         sftp = self.client()

@@ -86,6 +86,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SESSION_KEY] = EmulatorSession(mode, live=config.getoption("--storage-live"))
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Stop here, not only at unconfigure: an xdist worker's unconfigure gets 10 s before it
+    # is killed, too little to delete a live run's namespaces or remove containers.
+    emulators = session.config.stash.get(_SESSION_KEY, None)
+    if emulators is not None:
+        emulators.stop()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(_SESSION_KEY, None)
     if session is not None:

@@ -43,13 +43,19 @@ class EmulatorSession:
 
     def stop(self) -> None:
         with self._lock:
+            errors = []
             for emulator in reversed(list(self._emulators.values())):
-                emulator.stop()
+                try:
+                    emulator.stop()
+                except Exception as exc:  # stop the others too, then report
+                    errors.append(exc)
             self._emulators.clear()
             if self.mode == "docker":
                 from .containers import stop_watchdogs
 
                 stop_watchdogs()
+            if errors:
+                raise errors[0]
 
     def __enter__(self) -> "EmulatorSession":
         return self

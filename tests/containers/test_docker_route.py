@@ -103,3 +103,20 @@ def test_in_process_features_are_declared_not_faked():
         emulator.store  # noqa: B018
     with pytest.raises(NativeOnly, match="FTPContainer.inject"):
         containers.FTPContainer().inject("STOR")
+
+
+def test_cli_up_in_docker_mode(engine):
+    """`python -m emulators up --emulators=docker`: the settings point at the container,
+    the round trip passes through it, and nothing is left when it exits."""
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-m", "emulators", "up", "--emulators=docker", "--json", "--once", "dropbox"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "DOCKER_HOST": engine_url()})
+    assert result.returncode == 0, result.stderr
+    described = json.loads(result.stdout.splitlines()[0])
+    assert described["options"]["api_endpoint"] == described["endpoint"]
+    assert described["external_env"] == {"DROPBOX_OAUTH2_TOKEN": "fake-dropbox-access-token",
+                                         "DROPBOX_API_ENDPOINT": described["endpoint"]}
+    assert result.stdout.splitlines()[-1] == "READY"
+    assert engine.containers.list(all=True, filters={"label": "org.django-storages.service=dropbox"}) == []
