@@ -229,6 +229,10 @@ class ContainerService:
     def extra_args(self) -> list[str]:
         return []
 
+    def fixed_ports(self) -> list[int]:
+        """Ports published on the same host port when not on host networking (FTP passive)."""
+        return []
+
     def after_container_start(self) -> None:
         """Hook run once the service is healthy."""
 
@@ -264,6 +268,8 @@ class ContainerService:
             kwargs["network_mode"] = "host"
         else:
             container.with_bind_ports(spec.port, None)
+            for fixed in self.fixed_ports():
+                container.with_bind_ports(fixed, fixed)
         if hasattr(os, "getuid"):
             kwargs["user"] = f"{os.getuid()}:{os.getgid()}"  # files in mounts stay ours
         container.with_kwargs(**kwargs)
@@ -419,6 +425,12 @@ class FTPContainer(ContainerService, FTPEmulator):
 
     def extra_args(self) -> list[str]:
         return ["--root", "/srv/root"]
+
+    def fixed_ports(self) -> list[int]:
+        command = self.spec.command if self.spec else []
+        value = command[command.index("--passive-ports") + 1] if "--passive-ports" in command else ""
+        low, _, high = value.partition("-")
+        return list(range(int(low), int(high) + 1)) if low.isdigit() and high.isdigit() else []
 
     def reset(self) -> None:
         """Delete every file and directory under the (mounted) root."""
