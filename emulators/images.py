@@ -112,7 +112,7 @@ def build_image(client: object, spec: ServiceSpec, *, base: str | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .containers import docker_client
+    from .docker_engine import docker_client
 
     parser = argparse.ArgumentParser(prog="python -m emulators.images", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

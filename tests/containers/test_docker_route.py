@@ -15,7 +15,8 @@ import pytest
 
 from emulators import containers
 from emulators.base import EmulatorUnavailable, wait_until
-from emulators.containers import OWNER_LABEL, DropboxContainer, docker_client, engine_url, owner_id
+from emulators.containers import DropboxContainer
+from emulators.docker_engine import OWNER_LABEL, docker_client, engine_url, owner_id
 from emulators.modes import NativeOnly
 from emulators.session import EmulatorSession
 from tests.support import _unavailable

@@ -13,7 +13,8 @@ import uuid
 import pytest
 
 from emulators.base import EmulatorUnavailable
-from emulators.external import VARIABLES, ExternalS3, is_local
+from emulators.external import VARIABLES, is_local
+from emulators.external_services import ExternalS3
 from emulators.ftp import FTPEmulator
 from emulators.s3 import S3Emulator
 from tests.support import started
