@@ -121,3 +121,18 @@ def test_cli_up_in_docker_mode(engine):
                                          "DROPBOX_API_ENDPOINT": described["endpoint"]}
     assert result.stdout.splitlines()[-1] == "READY"
     assert engine.containers.list(all=True, filters={"label": "org.django-storages.service=dropbox"}) == []
+
+
+def test_ctrl_c_on_the_cli_removes_its_containers(engine):
+    child = subprocess.Popen([sys.executable, "-m", "emulators", "up", "--emulators=docker", "--json",
+                              "--no-smoke", "ftp"], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "DOCKER_HOST": engine_url()})
+    try:
+        assert '"name": "ftp"' in child.stdout.readline()
+        owner = owner_id(child.pid)
+        assert len(owned(engine, owner)) == 1
+        child.send_signal(signal.SIGINT)
+        assert child.wait(30) == 0
+        assert owned(engine, owner) == []  # removed by the CLI itself, not by the watchdog later
+    finally:
+        child.kill()
