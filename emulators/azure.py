@@ -269,9 +269,8 @@ class AzureEmulator(ProcessEmulator):
         if self.ca_file:
             kwargs.setdefault("connection_verify", self.ca_file)
         connection_string = self.connection_string
-        if direct and self.service_port:
-            connection_string = self._connection_string(
-                f"{self.scheme}://{self.host}:{self.service_port}/{self.account_name}")
+        if direct and self.service_port is not None:
+            connection_string = self._connection_string(f"{self.direct_endpoint}/{self.account_name}")
         return BlobServiceClient.from_connection_string(connection_string, **kwargs)
 
     def _create_container(self, name: str, public_access: str | None = None) -> None:

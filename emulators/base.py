@@ -140,6 +140,14 @@ class Emulator(ABC):
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def direct_endpoint(self) -> str:
+        """Where the service itself answers, past the front when there is one: for set-up and
+        inspection, neither recorded nor disturbed (emulators.observe)."""
+        if self.service_port is None:  # nothing in front (a container, an external service)
+            return self.endpoint
+        return f"{self.endpoint.partition('://')[0]}://{self.host}:{self.service_port}"
+
     def __enter__(self) -> "Emulator":
         self.start()
         return self

@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 from .base import Emulator
+from .modes import MODES, resolve_mode
 from .registry import EMULATORS, available_selections
 from .session import EmulatorSession
 
@@ -65,21 +66,26 @@ def round_trip(emulator: Emulator, options: dict[str, Any]) -> str:
 
 
 def describe(emulator: Emulator, options: dict[str, Any]) -> dict[str, Any]:
+    from .external import external_env
+
     return {"name": emulator.name, "backend": emulator.backend, "options": options,
             "env": emulator.env(), "endpoint": emulator.endpoint,
-            "host": emulator.host, "port": emulator.port}
+            "host": emulator.host, "port": emulator.port, "external_env": external_env(emulator)}
 
 
-def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True, faults: Any = ()) -> int:
+def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True, mode: str | None = None,
+       as_env: bool = False, faults: Any = ()) -> int:
     failures = 0
     _configure_django()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with EmulatorSession() as session:
+    with EmulatorSession(mode) as session:
         for name in names:
             try:
                 emulator = session.get(name)
-                options = emulator.storage_options()
+                # an external service has no default namespace: the run makes (and deletes) one
+                external = session.mode == "external"
+                options = emulator.new_namespace() if external else emulator.storage_options()
                 url = round_trip(emulator, options) if smoke else None
             except Exception as exc:  # report every emulator, keep the others running
                 failures += 1
@@ -87,6 +93,13 @@ def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True, fault
                 continue
             if as_json:
                 print(json.dumps(describe(emulator, options), default=str), flush=True)
+                continue
+            if as_env:  # what --storage-emulators=external reads (docs/containers.md)
+                from .external import external_env
+
+                for key, value in external_env(emulator).items():
+                    print(f"export {key}={shlex.quote(str(value))}")
+                sys.stdout.flush()
                 continue
             print(f"\n== {emulator.describe()} ==")
             print(settings_snippet(emulator, options))
@@ -102,9 +115,10 @@ def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True, fault
             from .observe import arm_for_run
 
             arm_for_run(list(faults), lambda line: print(line, file=sys.stderr, flush=True))
-        print("READY" if not failures else f"READY with {failures} failure(s)", flush=True)
+        print(("# " if as_env else "") + ("READY" if not failures else f"READY with {failures} failure(s)"),
+              flush=True)
         if wait:
-            if not as_json:
+            if not as_json and not as_env:
                 print("Emulators are up; press Ctrl-C to stop them.", flush=True)
             try:
                 while not stop.wait(0.5):
@@ -123,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     up_parser.add_argument("--json", action="store_true", help="one JSON line per emulator")
     up_parser.add_argument("--no-smoke", action="store_true", help="skip the round trip")
     up_parser.add_argument("--once", action="store_true", help="exit after the round trips")
+    up_parser.add_argument("--env", action="store_true",
+                           help="print only `export` lines for pytest --storage-emulators=external")
+    up_parser.add_argument("--emulators", choices=MODES, default=None,
+                           help="native (default, or $STORAGE_EMULATORS), docker or external")
     up_parser.add_argument("--faults", action="append", default=[], metavar="SPEC",
                            help="inject faults, e.g. 's3:put=503,times=2;ftp:retr=cut:1000' "
                                 "(syntax: docs/testing.md)")
@@ -141,5 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         faults = parse_faults(";".join(args.faults))
     except ValueError as exc:
         parser.error(f"--faults: {exc}")
+    if faults and resolve_mode(args.emulators) != "native":
+        parser.error("--faults: only the native emulators inject faults (their proxies and hooks)")
     names = args.names or available_selections()
-    return up(names, as_json=args.json, smoke=not args.no_smoke, wait=not args.once, faults=faults)
+    return up(names, as_json=args.json, smoke=not args.no_smoke, wait=not args.once, mode=args.emulators,
+              as_env=args.env, faults=faults)

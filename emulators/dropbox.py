@@ -164,7 +164,7 @@ class DropboxEmulator(Emulator):
         if not self.started:
             return False
         try:
-            conn = http.client.HTTPConnection(self.host, self.service_port, timeout=2)
+            conn = http.client.HTTPConnection(self.host, self.service_port or self.port, timeout=2)
             try:
                 conn.request("GET", "/_fake/health")
                 return conn.getresponse().status == 200
@@ -221,7 +221,7 @@ class DropboxEmulator(Emulator):
         from storages.backends.dropbox import endpoint_session
 
         kwargs.setdefault("oauth2_access_token", ACCESS_TOKEN)
-        endpoint = f"http://{self.host}:{self.service_port}" if direct else self.endpoint
+        endpoint = self.direct_endpoint if direct else self.endpoint
         return dropbox.Dropbox(session=endpoint_session(endpoint), **kwargs)
 
 

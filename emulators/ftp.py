@@ -289,7 +289,9 @@ class FTPEmulator(Emulator):
             ftp = ftplib.FTP(timeout=timeout, encoding=self.encoding)
         try:
             ftp.connect(self.host, self.port)
-            ftp.login(*((DIRECT_USER, self._direct_password) if direct else (self.user, self.password)))
+            own_server = self._server is not None  # a container or external server has no such account
+            ftp.login(*((DIRECT_USER, self._direct_password) if direct and own_server
+                        else (self.user, self.password)))
             if isinstance(ftp, ftplib.FTP_TLS):
                 ftp.prot_p()
             ftp.voidcmd("TYPE I")

@@ -280,7 +280,7 @@ class GCSEmulator(ProcessEmulator):
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage
 
-        endpoint = f"http://{self.host}:{self.service_port}" if direct else self.endpoint
+        endpoint = self.direct_endpoint if direct else self.endpoint
         return storage.Client(project=PROJECT, credentials=AnonymousCredentials(),
                               client_options={"api_endpoint": endpoint})
 

@@ -9,6 +9,9 @@ Registered through the ``pytest11`` entry point. Options (group "storages"):
 ``--storage-class=dotted.path``
     the ``storage`` fixtures make this subclass of the target's backend (the contract
     for custom storages: ``emulators.contract``).
+``--storage-emulators=native|docker|external``
+    how the session obtains its emulators (docs/containers.md); ``--storage-live``
+    lets ``external`` use real cloud services.
 
 Fixtures: ``storage`` (a fresh, empty namespace per test, parametrized over the
 selected targets), ``storage_emulators`` (the session's emulators),
@@ -33,6 +36,7 @@ import pytest
 from . import pytest_toolkit as toolkit
 from .base import EmulatorUnavailable
 from .django import use_session
+from .modes import LIVE_ENV, MODE_ENV, MODES, NativeOnly
 from .pytest_observe import storage_faults, storage_requests  # noqa: F401 (fixtures)
 from .registry import EMULATORS, Target, load, targets_for
 from .session import EmulatorSession
@@ -60,6 +64,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the storage fixtures (the conformance suite) with this subclass of the selected "
              "backend's class, e.g. myproject.storage.MyS3Storage",
     )
+    group.addoption(
+        "--storage-emulators",
+        default=os.environ.get(MODE_ENV) or "native",
+        help=f"how emulators are obtained: {', '.join(MODES)} (default: native, or ${MODE_ENV})",
+    )
+    group.addoption(
+        "--storage-live",
+        action="store_true",
+        default=os.environ.get(LIVE_ENV, "") not in ("", "0"),
+        help="let --storage-emulators=external run against real cloud services (creates and deletes "
+             "buckets/containers/folders there)",
+    )
 
 
 def parse_selection(value: str) -> list[str]:
@@ -82,8 +98,20 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line("markers", toolkit.MARKER_HELP)
     config.stash[_SELECTED_KEY] = parse_selection(config.getoption("--storage-backend"))
-    config.stash[_SESSION_KEY] = EmulatorSession()
+    mode = config.getoption("--storage-emulators")
+    if mode not in MODES:
+        raise pytest.UsageError(f"--storage-emulators: unknown mode {mode!r}; valid: {', '.join(MODES)}")
+    config.stash[_SESSION_KEY] = EmulatorSession(mode, live=config.getoption("--storage-live"))
     use_session(config.stash[_SESSION_KEY], strict=config.getoption("--storage-strict"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Stop here, not only at unconfigure: an xdist worker's unconfigure gets 10 s before it
+    # is killed, too little to delete a live run's namespaces or remove containers.
+    emulators = session.config.stash.get(_SESSION_KEY, None)
+    if emulators is not None:
+        emulators.stop()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -91,6 +119,30 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if session is not None:
         use_session(None)
         session.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except NativeOnly as exc:  # a container/external emulator declares it lacks this feature
+        pytest.skip(str(exc))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except NativeOnly as exc:
+        pytest.skip(str(exc))
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    session = config.stash.get(_SESSION_KEY, None)
+    if session is not None and session.mode != "native":
+        live = " (live services allowed)" if session.live else ""
+        return f"storages: emulators from {session.mode}{live}"
+    return None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

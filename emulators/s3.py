@@ -115,7 +115,7 @@ class S3Emulator(Emulator):
 
     def _request(self, method: str, path: str, body: bytes = b"") -> int:
         """A request straight to moto (not observed, no faults): set-up and health."""
-        conn = http.client.HTTPConnection(self.host, self.service_port, timeout=10)
+        conn = http.client.HTTPConnection(self.host, self.service_port or self.port, timeout=10)
         try:
             conn.request(method, path, body=body)
             response = conn.getresponse()
@@ -148,7 +148,7 @@ class S3Emulator(Emulator):
         import boto3
         from botocore.config import Config
 
-        endpoint = f"http://{self.host}:{self.service_port}" if direct else self.endpoint
+        endpoint = self.direct_endpoint if direct else self.endpoint
         return boto3.client(
             "s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY, region_name=REGION,

@@ -223,7 +223,7 @@ class SFTPEmulator(Emulator):
         ``direct=True`` goes past the observation layer (not recorded, no faults): seeding and inspection."""
         import paramiko
 
-        if direct:
+        if direct and self._server is not None:  # a container or external server has no such account
             overrides = {"username": DIRECT_USER, "password": self._direct_password, **overrides}
         ssh = paramiko.SSHClient()
         ssh.load_system_host_keys(str(self.known_hosts))
