@@ -17,7 +17,9 @@ import pytest
 
 DATA = bytes(range(256)) * 40  # 10 KiB
 BIG = b"u" * (256 * 1024)
-CONNECTION_ERRORS = (ConnectionError, http.client.RemoteDisconnected, http.client.IncompleteRead)
+#: How a client sees a dropped connection (over TLS, also as an SSL EOF).
+CONNECTION_ERRORS = (ConnectionError, http.client.RemoteDisconnected, http.client.IncompleteRead,
+                     ssl.SSLError)
 
 
 @dataclass
