@@ -7,6 +7,9 @@ in memory, with telemetry always off (it would call out to the internet).
 self-signed certificate made on the fly and accepts OAuth bearer tokens
 (``--oauth basic``), which is what token credentials and user-delegation SAS
 need; :meth:`AzureEmulator.token_credential` makes tokens Azurite accepts.
+Clients reach Azurite through an observation proxy (emulators.proxy, TLS too
+with ``https=True``) that records each call and injects faults; Azurite checks
+SAS tokens and shared-key signatures itself.
 """
 
 from __future__ import annotations
@@ -112,7 +115,7 @@ class AzureNamespace(Namespace):
         self.container_name = options["azure_container"]
 
     def _connect(self) -> Any:
-        return self.emulator.service_client().get_container_client(self.container_name)
+        return self.emulator.service_client(direct=True).get_container_client(self.container_name)
 
     @property
     def container(self) -> Any:
@@ -191,8 +194,19 @@ class AzureEmulator(ProcessEmulator):
         super().start()
 
     def after_start(self) -> None:
+        from .proxy import HTTPFront
+
+        self.service_port = self.port
+        upstream_tls = None
+        if self.https:
+            assert self._workdir is not None
+            upstream_tls = ssl.create_default_context(cafile=self.ca_file)
+            upstream_tls.check_hostname = False
+        tls = (self.ca_file, str(self._workdir / "azurite-key.pem")) if self.https else None
+        self.front = HTTPFront("azure", host=self.host, upstream_tls=upstream_tls, tls=tls)
+        self.port = self.front.start((self.host, self.service_port)).port
         headers: dict[str, str] = {}
-        self.service_client().get_service_properties(
+        self.service_client(direct=True).get_service_properties(
             raw_response_hook=lambda response: headers.update(response.http_response.headers))
         self.api_version = headers.get("x-ms-version")
         self._create_container(DEFAULT_CONTAINER)
@@ -211,23 +225,27 @@ class AzureEmulator(ProcessEmulator):
 
     @property
     def connection_string(self) -> str:
+        return self._connection_string(self.blob_endpoint)
+
+    def _connection_string(self, blob_endpoint: str) -> str:
         return (
             f"DefaultEndpointsProtocol={self.scheme};AccountName={self.account_name};"
-            f"AccountKey={self.account_key};BlobEndpoint={self.blob_endpoint};"
+            f"AccountKey={self.account_key};BlobEndpoint={blob_endpoint};"
         )
 
     def health(self) -> bool:
         """Raw HTTP: any HTTP answer from the blob endpoint means Azurite is serving."""
-        if self.port is None:
+        port = self.service_port or self.port
+        if port is None:
             return False
         if self.https:
             context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                self.host, self.port, timeout=2, context=context)
+                self.host, port, timeout=2, context=context)
         else:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=2)
+            conn = http.client.HTTPConnection(self.host, port, timeout=2)
         try:
             conn.request("GET", f"/{self.account_name}?comp=list")
             response = conn.getresponse()
@@ -239,8 +257,9 @@ class AzureEmulator(ProcessEmulator):
             conn.close()
 
     # -- state -----------------------------------------------------------------
-    def service_client(self, **kwargs: Any) -> Any:
-        """A raw ``BlobServiceClient`` for this emulator (tests, benchmarks, fixtures)."""
+    def service_client(self, *, direct: bool = False, **kwargs: Any) -> Any:
+        """A raw ``BlobServiceClient`` for this emulator (tests, benchmarks, fixtures);
+        ``direct=True`` talks to Azurite itself, past the proxy (not observed, no faults)."""
         try:
             from azure.storage.blob import BlobServiceClient
         except ImportError as exc:
@@ -249,13 +268,16 @@ class AzureEmulator(ProcessEmulator):
             ) from exc
         if self.ca_file:
             kwargs.setdefault("connection_verify", self.ca_file)
-        return BlobServiceClient.from_connection_string(self.connection_string, **kwargs)
+        connection_string = self.connection_string
+        if direct and self.service_port is not None:
+            connection_string = self._connection_string(f"{self.direct_endpoint}/{self.account_name}")
+        return BlobServiceClient.from_connection_string(connection_string, **kwargs)
 
     def _create_container(self, name: str, public_access: str | None = None) -> None:
         from azure.core.exceptions import ResourceExistsError
 
         try:
-            self.service_client().create_container(name, public_access=public_access)
+            self.service_client(direct=True).create_container(name, public_access=public_access)
         except ResourceExistsError:
             pass
 
@@ -267,7 +289,7 @@ class AzureEmulator(ProcessEmulator):
 
     def reset(self) -> None:
         """Delete every container, then recreate the default one (no restart)."""
-        client = self.service_client()
+        client = self.service_client(direct=True)
         for container in client.list_containers():
             client.delete_container(container.name)
         self._create_container(DEFAULT_CONTAINER)

@@ -92,7 +92,13 @@ class Emulator(ABC):
     host = "127.0.0.1"
 
     def __init__(self) -> None:
+        #: Where clients connect: for HTTP emulators, the observation proxy (``front``).
         self.port: int | None = None
+        #: Where the service program itself listens, when a ``front`` stands before it.
+        self.service_port: int | None = None
+        #: The HTTP-aware proxy (emulators.proxy.HTTPFront) that records each call and
+        #: injects faults (emulators.observe); ``None`` for emulators hooked in-process.
+        self.front: Any = None
         self.started = False
 
     # lifecycle -------------------------------------------------------------
@@ -133,6 +139,14 @@ class Emulator(ABC):
     @property
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def direct_endpoint(self) -> str:
+        """Where the service itself answers, past the front when there is one: for set-up and
+        inspection, neither recorded nor disturbed (emulators.observe)."""
+        if self.service_port is None:  # nothing in front (a container, an external service)
+            return self.endpoint
+        return f"{self.endpoint.partition('://')[0]}://{self.host}:{self.service_port}"
 
     def __enter__(self) -> "Emulator":
         self.start()
@@ -210,7 +224,11 @@ class ProcessEmulator(Emulator):
                 proc.wait(timeout=5)
 
     def stop(self) -> None:
+        if self.front is not None:
+            self.front.stop()
+            self.front = None
         self._kill()
+        self.service_port = None
         self.started = False
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)

@@ -3,7 +3,8 @@
 Starts the emulators (every implemented one by default), prints for each the
 ``STORAGES`` entry and environment variables a Django project needs, makes one
 save/read/url round trip through each backend, then stays up until Ctrl-C and
-stops every process it started.
+stops every process it started. ``--faults`` arms injected faults (after the
+round trips) for manual trials; see docs/testing.md for the syntax.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 from typing import Any
 
 from .base import Emulator
-from .modes import MODES
+from .modes import MODES, resolve_mode
 from .registry import EMULATORS, available_selections
 from .session import EmulatorSession
 
@@ -73,7 +74,7 @@ def describe(emulator: Emulator, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True, mode: str | None = None,
-       as_env: bool = False) -> int:
+       as_env: bool = False, faults: Any = ()) -> int:
     failures = 0
     _configure_django()
     stop = threading.Event()
@@ -110,6 +111,10 @@ def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True, mode:
             if smoke:
                 print(f"# round trip OK: saved, read back and deleted {SMOKE_NAME!r}; url() gave {url}")
             sys.stdout.flush()
+        if faults:
+            from .observe import arm_for_run
+
+            arm_for_run(list(faults), lambda line: print(line, file=sys.stderr, flush=True))
         print(("# " if as_env else "") + ("READY" if not failures else f"READY with {failures} failure(s)"),
               flush=True)
         if wait:
@@ -136,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                            help="print only `export` lines for pytest --storage-emulators=external")
     up_parser.add_argument("--emulators", choices=MODES, default=None,
                            help="native (default, or $STORAGE_EMULATORS), docker or external")
+    up_parser.add_argument("--faults", action="append", default=[], metavar="SPEC",
+                           help="inject faults, e.g. 's3:put=503,times=2;ftp:retr=cut:1000' "
+                                "(syntax: docs/testing.md)")
     sub.add_parser("list", help="list the emulators this checkout has")
     args = parser.parse_args(argv)
     if args.command == "list":
@@ -145,6 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in args.names if n not in EMULATORS]
     if unknown:
         parser.error(f"unknown emulator(s): {', '.join(unknown)}; valid: {', '.join(EMULATORS)}")
+    from .faults import parse_faults
+
+    try:
+        faults = parse_faults(";".join(args.faults))
+    except ValueError as exc:
+        parser.error(f"--faults: {exc}")
+    if faults and resolve_mode(args.emulators) != "native":
+        parser.error("--faults: only the native emulators inject faults (their proxies and hooks)")
     names = args.names or available_selections()
     return up(names, as_json=args.json, smoke=not args.no_smoke, wait=not args.once, mode=args.emulators,
-              as_env=args.env)
+              as_env=args.env, faults=faults)

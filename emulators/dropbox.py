@@ -4,7 +4,9 @@ In-process, on two loopback ports: plain HTTP (what ``storage_options()``
 points the backend at, through its ``api_endpoint`` option) and HTTPS with a
 certificate generated at start, so unmodified code using the official SDK
 reaches it through the SDK's own host variables (``env()``). File contents live
-in a temporary directory, not in memory. See emulators/dropbox_fake/.
+in a temporary directory, not in memory. See emulators/dropbox_fake/. Both
+ports are observation proxies (emulators.proxy, the HTTPS one terminating TLS
+with the fake's certificate) that record each call and inject faults.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class DropboxNamespace(TreeNamespace):
         self.root = "/" + (options.get("root_path") or "").strip("/")
 
     def _connect(self) -> Any:
-        return self.emulator.client()
+        return self.emulator.client(direct=True)
 
     @property
     def client(self) -> Any:
@@ -93,6 +95,8 @@ class DropboxEmulator(Emulator):
         self.page_size = page_size
         self.tls = tls
         self.https_port: int | None = None
+        self.service_https_port: int | None = None
+        self.https_front: Any = None
         self.ca_bundle: str | None = None
         self.store: Any = None
         self._server: Any = None
@@ -119,13 +123,31 @@ class DropboxEmulator(Emulator):
                                app_secret=APP_SECRET, refresh_tokens={REFRESH_TOKEN},
                                page_size=self.page_size)
             self._server = FakeDropboxServer(self.store, cert, key)
+            self._open_fronts(cert, key)
         except BaseException:
             self.stop()
             raise
-        self.port, self.https_port = self._server.http_port, self._server.https_port
         self.started = True
 
+    def _open_fronts(self, cert: str | None, key: str | None) -> None:
+        import ssl
+
+        from .proxy import HTTPFront
+
+        self.service_port, self.service_https_port = self._server.http_port, self._server.https_port
+        self.front = HTTPFront("dropbox", host=self.host)
+        self.port = self.front.start((self.host, self.service_port)).port
+        if self.service_https_port is not None and cert and key:
+            upstream = ssl.create_default_context(cafile=cert)
+            upstream.check_hostname = False
+            self.https_front = HTTPFront("dropbox", host=self.host, tls=(cert, key), upstream_tls=upstream)
+            self.https_port = self.https_front.start((self.host, self.service_https_port)).port
+
     def stop(self) -> None:
+        for front in (self.front, self.https_front):
+            if front is not None:
+                front.stop()
+        self.front = self.https_front = None
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -142,7 +164,7 @@ class DropboxEmulator(Emulator):
         if not self.started:
             return False
         try:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=2)
+            conn = http.client.HTTPConnection(self.host, self.service_port or self.port, timeout=2)
             try:
                 conn.request("GET", "/_fake/health")
                 return conn.getresponse().status == 200
@@ -191,14 +213,16 @@ class DropboxEmulator(Emulator):
             "REQUESTS_CA_BUNDLE": self.ca_bundle,
         }
 
-    def client(self, **kwargs: Any) -> Any:
-        """A raw ``dropbox.Dropbox`` client on the plain-HTTP port (tests, benchmarks)."""
+    def client(self, *, direct: bool = False, **kwargs: Any) -> Any:
+        """A raw ``dropbox.Dropbox`` client on the plain-HTTP port (tests, benchmarks);
+        ``direct=True`` goes past the observation layer (not recorded, no faults): seeding and inspection."""
         import dropbox
 
         from storages.backends.dropbox import endpoint_session
 
         kwargs.setdefault("oauth2_access_token", ACCESS_TOKEN)
-        return dropbox.Dropbox(session=endpoint_session(self.endpoint), **kwargs)
+        endpoint = self.direct_endpoint if direct else self.endpoint
+        return dropbox.Dropbox(session=endpoint_session(endpoint), **kwargs)
 
 
 def conformance_target(get: Callable[[str], Any]) -> tuple[str, dict[str, Any]]:

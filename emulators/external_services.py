@@ -55,7 +55,8 @@ class ExternalS3(ExternalService, S3Emulator):
         except Exception:
             return False
 
-    def client(self) -> Any:
+    def client(self, *, direct: bool = False) -> Any:
+        """A raw client (``direct`` is for the native emulator's proxy: none here)."""
         import boto3
         from botocore.config import Config
 
@@ -136,7 +137,8 @@ class ExternalGCS(ExternalService, GCSEmulator):
     def health(self) -> bool:
         return self.started
 
-    def client(self) -> Any:
+    def client(self, *, direct: bool = False) -> Any:
+        """A raw client (``direct`` is for the native emulator's proxy: none here)."""
         from google.cloud import storage
 
         if self._emulator_host:
@@ -250,7 +252,8 @@ class ExternalDropbox(ExternalService, DropboxEmulator):
     def health(self) -> bool:
         return self.started
 
-    def client(self, **kwargs: Any) -> Any:
+    def client(self, *, direct: bool = False, **kwargs: Any) -> Any:
+        """A raw client (``direct`` is for the native emulator's proxy: none here)."""
         import dropbox
 
         kwargs.setdefault("oauth2_access_token", self.token)

@@ -3,9 +3,11 @@
 Each instance has its own IO loop, its own ``DummyAuthorizer`` with one user
 and a random password, and a temporary directory whose ``root/`` subdirectory
 is the user's home (the jail). Passive data ports are ephemeral ports on
-127.0.0.1; active mode (``PORT``) works too. Commands received are recorded in
-``commands`` and ``inject()`` makes the next calls of a command fail with a
-chosen reply (``421`` also closes the connection), for fault tests.
+127.0.0.1; active mode (``PORT``) works too. Every command is reported to the
+observation hub (emulators.observe: ``storage_requests``/``storage_faults``, see
+emulators/ftp_hooks.py). The older per-emulator tools remain: commands received
+are recorded in ``commands`` and ``inject()`` makes the next calls of a command
+fail with a chosen reply (``421`` also closes the connection).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any, Callable
 from urllib.parse import quote, unquote, urlsplit
 
 from .base import Emulator, EmulatorError, EmulatorUnavailable, needs, unique_name, wait_until
+from .observe import HUB
+from .ops import DIRECT_USER
 from .seed import TreeNamespace
 
 USER = "storages"
@@ -38,7 +42,7 @@ class FTPNamespace(TreeNamespace):
         self.root = unquote(urlsplit(options["location"]).path).rstrip("/") or "/"
 
     def _connect(self) -> ftplib.FTP:
-        return self.emulator.client()
+        return self.emulator.client(direct=True)
 
     @property
     def ftp(self) -> ftplib.FTP:
@@ -103,6 +107,7 @@ class FTPEmulator(Emulator):
         self.mlst = mlst
         self.user = USER
         self.password = secrets.token_urlsafe(18)
+        self._direct_password = secrets.token_urlsafe(18)
         self.workdir: Path | None = None
         self.cert_file: Path | None = None
         #: (command, argument) pairs received, oldest first; PASS arguments are not kept.
@@ -192,6 +197,7 @@ class FTPEmulator(Emulator):
             # The old port was taken meanwhile: take a new one rather than fail.
             server = FTPServer((self.host, 0), handler, ioloop=IOLoop())
         server.max_cons = 256
+        HUB.note_serving()
         self.port = server.address[1]
         self._server = server
         self._stopping = threading.Event()
@@ -218,6 +224,7 @@ class FTPEmulator(Emulator):
 
         authorizer = DummyAuthorizer()
         authorizer.add_user(self.user, self.password, str(self.root_dir), perm=PERMISSIONS)
+        authorizer.add_user(DIRECT_USER, self._direct_password, str(self.root_dir), perm=PERMISSIONS)
         base: type = FTPHandler
         attrs: dict[str, Any] = {
             "authorizer": authorizer, "passive_ports": None, "permit_foreign_addresses": False,
@@ -231,6 +238,11 @@ class FTPEmulator(Emulator):
             base = TLS_FTPHandler
             attrs.update(certfile=str(self.cert_file), keyfile=str(self.workdir / "emulator-key.pem"),
                          ssl_context=None, tls_control_required=True, tls_data_required=True)
+        from . import ftp_hooks
+
+        attrs["dtp_handler"] = ftp_hooks.data_handler(base.dtp_handler)
+        attrs["respond"] = lambda handler, response, *args, **kwargs: ftp_hooks.respond(
+            handler, base.respond, response, *args, **kwargs)
         commands = dict(base.proto_cmds)
         if not self.mlsd:
             commands.pop("MLSD", None)
@@ -267,8 +279,9 @@ class FTPEmulator(Emulator):
         """A client context that trusts this emulator's certificate."""
         return ssl.create_default_context(cafile=str(self.cert_file))
 
-    def client(self, timeout: float = 10) -> ftplib.FTP:
-        """A raw, logged-in ftplib client (binary mode; FTPS with a protected data channel)."""
+    def client(self, timeout: float = 10, *, direct: bool = False) -> ftplib.FTP:
+        """A raw, logged-in ftplib client (binary mode; FTPS with a protected data channel);
+        ``direct=True`` goes past the observation layer (not recorded, no faults): seeding and inspection."""
         ftp: ftplib.FTP
         if self.tls:
             ftp = ftplib.FTP_TLS(context=self.ssl_context(), timeout=timeout, encoding=self.encoding)
@@ -276,7 +289,9 @@ class FTPEmulator(Emulator):
             ftp = ftplib.FTP(timeout=timeout, encoding=self.encoding)
         try:
             ftp.connect(self.host, self.port)
-            ftp.login(self.user, self.password)
+            own_server = self._server is not None  # a container or external server has no such account
+            ftp.login(*((DIRECT_USER, self._direct_password) if direct and own_server
+                        else (self.user, self.password)))
             if isinstance(ftp, ftplib.FTP_TLS):
                 ftp.prot_p()
             ftp.voidcmd("TYPE I")
@@ -321,12 +336,17 @@ def _loop(server: Any, stopping: threading.Event) -> None:
 
 
 def _pre_process_command(self: Any, line: str, cmd: str, arg: str) -> None:
-    """Record the command, answer with an injected fault if one is queued, else run it."""
+    """Record the command, answer with an injected fault if one is queued, else run it
+    (through the observation hooks, which report it and apply the hub's faults)."""
+    from .ftp_hooks import pre_process_command
+
     emulator: FTPEmulator = self.emulator
     emulator.commands.append((cmd, "" if cmd == "PASS" else arg))
     reply = emulator._take_fault(cmd)
     if reply is None:
-        return type(self).__mro__[1].pre_process_command(self, line, cmd, arg)
+        base = type(self).__mro__[1]
+        pre_process_command(self, line, cmd, arg, lambda: base.pre_process_command(self, line, cmd, arg))
+        return None
     self.respond(reply)
     if reply.startswith("421"):
         self.close_when_done()

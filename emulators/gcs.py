@@ -3,8 +3,11 @@
 
 Where that wheel has no binary for this platform, the pure-Python
 ``gcp-storage-emulator`` runs instead; ``describe()`` and ``program`` say which.
-Neither checks credentials or signatures: the backend talks to it anonymously
-and signs URLs with a throwaway service-account key made at start.
+Neither checks credentials: the backend talks to it anonymously and signs URLs
+with a throwaway service-account key made at start. Clients reach it through an
+observation proxy (emulators.proxy) that records each call, injects faults, and
+refuses signed URLs GCS would refuse (emulators.presign), checking them against
+that key's public half.
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ class GCSNamespace(Namespace):
         self.bucket_name = options["bucket_name"]
 
     def _connect(self) -> Any:
-        return self.emulator.client().bucket(self.bucket_name)
+        return self.emulator.client(direct=True).bucket(self.bucket_name)
 
     def _disconnect(self, bucket: Any) -> None:
         bucket.client.close()
@@ -133,6 +136,8 @@ class GCSEmulator(ProcessEmulator):
         self.program: str | None = None
         self._binary: Path | None = None
         self.key_file: Path | None = None
+        #: client email -> RSA public key: the service accounts signed URLs are checked against.
+        self.service_accounts: dict[str, Any] = {}
 
     def _choose(self) -> None:
         if self.requested in (None, FAKE_GCS_SERVER):
@@ -149,19 +154,49 @@ class GCSEmulator(ProcessEmulator):
     def start(self) -> None:
         if self.started:
             return
+        from .presign import GCSVerifier
+        from .proxy import HTTPFront
+
         self._choose()
-        super().start()
+        self.add_service_account(service_account_info())
+        # The front's port is known before the program starts: it is the public host.
+        self.front = HTTPFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
+                               upstream_host=self._upstream_host).bind()
+        try:
+            super().start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def add_service_account(self, info: dict[str, str]) -> None:
+        """Accept URLs signed by this service account (its key-file JSON) too."""
+        from cryptography.hazmat.primitives import serialization
+
+        key = serialization.load_pem_private_key(info["private_key"].encode(), None)
+        self.service_accounts[info["client_email"]] = key.public_key()
+
+    def _upstream_host(self, request: Any) -> str | None:
+        """XML-API requests (signed and public URLs) carry the public host fake-gcs-server expects."""
+        if request.raw_path.startswith(("/storage/", "/upload/", "/download/", "/batch/")):
+            return None
+        return f"{self.host}:{self.front.port}"
 
     def command(self, port: int, workdir: Path) -> list[str]:
+        # The public host is the proxy's (XML-API requests carry it, see _upstream_host); the
+        # external URL, which object metadata's mediaLink is made of, is the service's own:
+        # our backend downloads through the API endpoint, and set-up clients stay unobserved.
+        public = f"{self.host}:{self.front.port}" if self.front is not None else f"{self.host}:{port}"
         if self.program == FAKE_GCS_SERVER:
             return [str(self._binary), "-scheme", "http", "-host", self.host, "-port", str(port),
-                    "-backend", "memory", "-public-host", f"{self.host}:{port}",
+                    "-backend", "memory", "-public-host", public,
                     "-external-url", f"http://{self.host}:{port}", "-log-level", "error"]
         return [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", self.host,
                 "--port", str(port), "--in-memory", "--quiet"]
 
     def after_start(self) -> None:
         assert self._workdir is not None
+        self.service_port = self.port
+        self.port = self.front.start((self.host, self.service_port)).port
         self.key_file = self._workdir / "service-account.json"
         self.key_file.write_text(json.dumps(service_account_info()))
         self._create_bucket(DEFAULT_BUCKET)
@@ -171,7 +206,8 @@ class GCSEmulator(ProcessEmulator):
 
     # -- HTTP ------------------------------------------------------------------
     def _request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        """A request straight to the program (not observed, no faults): set-up and health."""
+        conn = http.client.HTTPConnection(self.host, self.service_port or self.port, timeout=10)
         try:
             headers = {"Content-Type": "application/json"} if body is not None else {}
             conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
@@ -238,13 +274,15 @@ class GCSEmulator(ProcessEmulator):
     def env(self) -> dict[str, str]:
         return {"STORAGE_EMULATOR_HOST": self.endpoint, "GOOGLE_CLOUD_PROJECT": PROJECT}
 
-    def client(self) -> Any:
-        """A raw ``google.cloud.storage.Client`` for this emulator (tests and benchmarks)."""
+    def client(self, *, direct: bool = False) -> Any:
+        """A raw ``google.cloud.storage.Client`` for this emulator (tests and benchmarks);
+        ``direct=True`` goes past the observation layer (not recorded, no faults): seeding and inspection."""
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage
 
+        endpoint = self.direct_endpoint if direct else self.endpoint
         return storage.Client(project=PROJECT, credentials=AnonymousCredentials(),
-                              client_options={"api_endpoint": self.endpoint})
+                              client_options={"api_endpoint": endpoint})
 
 
 def conformance_target(get: Callable[[str], Any]) -> tuple[str, dict[str, Any]]:

@@ -22,6 +22,8 @@ selected targets), ``storage_emulators`` (the session's emulators),
 test, with the backend's reason, on a backend that declares it cannot do that
 (a name that is not a ``storages.core.Capability`` fails the test); marker
 ``storages(*backends)`` runs a test once per backend (emulators.pytest_toolkit).
+``storage_requests`` records the calls a test makes to the emulated services,
+``storage_faults`` injects faults into them (emulators.pytest_observe).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from . import pytest_toolkit as toolkit
 from .base import EmulatorUnavailable
 from .django import use_session
 from .modes import LIVE_ENV, MODE_ENV, MODES, NativeOnly
+from .pytest_observe import storage_faults, storage_requests  # noqa: F401 (fixtures)
 from .registry import EMULATORS, Target, load, targets_for
 from .session import EmulatorSession
 

@@ -1,4 +1,9 @@
-"""S3 emulator: moto's server, in-process on a thread, on a free loopback port."""
+"""S3 emulator: moto's server, in-process on a thread, on a free loopback port.
+
+Clients reach it through an observation proxy (emulators.proxy) that records
+each call, injects faults, and refuses presigned URLs and POST policies that
+S3 would refuse (bad signature, expired, unknown access key: emulators.presign).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ class S3Namespace(Namespace):
         self.bucket = options["bucket_name"]
 
     def _connect(self) -> Any:
-        return self.emulator.client()
+        return self.emulator.client(direct=True)
 
     @property
     def client(self) -> Any:
@@ -72,6 +77,13 @@ class S3Emulator(Emulator):
     def __init__(self) -> None:
         super().__init__()
         self._server: Any = None
+        #: access key -> secret key: the credentials presigned URLs may be signed with.
+        self.credentials: dict[str, str] = {ACCESS_KEY: SECRET_KEY}
+
+    def add_credentials(self, access_key: str, secret_key: str) -> None:
+        """Accept presigned URLs signed with this key pair too (the service accepts any
+        header-signed request, as moto does; presigned URLs are checked)."""
+        self.credentials[access_key] = secret_key
 
     def start(self) -> None:
         if self.started:
@@ -81,20 +93,29 @@ class S3Emulator(Emulator):
 
         # werkzeug logs every request at INFO; keep test and CLI output readable.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        from .presign import S3Verifier
+        from .proxy import HTTPFront
+
         self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
         self._server.start()
-        self.port = self._server.get_host_and_port()[1]
+        self.service_port = self._server.get_host_and_port()[1]
+        self.front = HTTPFront("s3", host=self.host, verifier=S3Verifier(self.credentials))
+        self.port = self.front.start((self.host, self.service_port)).port
         self.started = True
         self._create_bucket(DEFAULT_BUCKET)
 
     def stop(self) -> None:
+        if self.front is not None:
+            self.front.stop()
+            self.front = None
         if self._server is not None:
             self._server.stop()
             self._server = None
         self.started = False
 
     def _request(self, method: str, path: str, body: bytes = b"") -> int:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        """A request straight to moto (not observed, no faults): set-up and health."""
+        conn = http.client.HTTPConnection(self.host, self.service_port or self.port, timeout=10)
         try:
             conn.request(method, path, body=body)
             response = conn.getresponse()
@@ -121,13 +142,15 @@ class S3Emulator(Emulator):
         if status >= 300 and status != 409:
             raise RuntimeError(f"moto refused to create bucket {bucket!r}: HTTP {status}")
 
-    def client(self) -> Any:
-        """A raw boto3 client for this emulator (tests and benchmarks)."""
+    def client(self, *, direct: bool = False) -> Any:
+        """A raw boto3 client for this emulator (tests and benchmarks); ``direct=True`` goes
+        past the observation layer (not recorded, no faults): seeding and inspection."""
         import boto3
         from botocore.config import Config
 
+        endpoint = self.direct_endpoint if direct else self.endpoint
         return boto3.client(
-            "s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY,
+            "s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY, region_name=REGION,
             config=Config(s3={"addressing_style": "path"}),
         )

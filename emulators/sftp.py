@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .base import Emulator, needs, unique_name
+from .ops import DIRECT_USER
 from .seed import TreeNamespace
 
 USERNAME = "storages"
@@ -32,7 +33,7 @@ class SFTPNamespace(TreeNamespace):
         self.root = (options.get("location") or "/").rstrip("/") or "/"
 
     def _connect(self) -> Any:
-        return self.emulator.client()
+        return self.emulator.client(direct=True)
 
     def _disconnect(self, sftp: Any) -> None:
         sftp.close()
@@ -86,6 +87,7 @@ class SFTPEmulator(Emulator):
         self.base_dir = base_dir
         self.username = USERNAME
         self.password = "pw-" + secrets.token_urlsafe(18)
+        self._direct_password = "pw-" + secrets.token_urlsafe(18)
         self.workdir: Path | None = None
         self.root_dir: Path | None = None
         self.known_hosts: Path | None = None
@@ -104,7 +106,8 @@ class SFTPEmulator(Emulator):
         if self.workdir is None:
             self._prepare(generate_ed25519)
         assert self.root_dir is not None
-        self._server = SFTPServer(str(self.root_dir), self._host_key, {self.username: self.password},
+        self._server = SFTPServer(str(self.root_dir), self._host_key,
+                                  {self.username: self.password, DIRECT_USER: self._direct_password},
                                   {self.username: [self._client_key]}, host=self.host)
         self.port = self._bind(self.port or 0)
         self._write_known_hosts()
@@ -215,10 +218,13 @@ class SFTPEmulator(Emulator):
         params.update(overrides)
         return params
 
-    def client(self, **overrides: Any) -> Any:
-        """A connected raw ``paramiko.SFTPClient`` (tests and benchmarks); close it."""
+    def client(self, *, direct: bool = False, **overrides: Any) -> Any:
+        """A connected raw ``paramiko.SFTPClient`` (tests and benchmarks); close it.
+        ``direct=True`` goes past the observation layer (not recorded, no faults): seeding and inspection."""
         import paramiko
 
+        if direct and self._server is not None:  # a container or external server has no such account
+            overrides = {"username": DIRECT_USER, "password": self._direct_password, **overrides}
         ssh = paramiko.SSHClient()
         ssh.load_system_host_keys(str(self.known_hosts))
         ssh.set_missing_host_key_policy(paramiko.RejectPolicy())

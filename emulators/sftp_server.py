@@ -7,7 +7,9 @@ maps the client's paths into a root directory the way OpenSSH's
 would leave it: ``..`` above ``/``, NUL, symlinks pointing outside (and the
 creation of symlinks at all). It implements SFTP v3 ``RENAME`` without
 overwrite (hard link + unlink, atomic, like OpenSSH's sftp-server) and the
-``posix-rename@openssh.com`` extension (atomic replace).
+``posix-rename@openssh.com`` extension (atomic replace). Every request and login
+goes through the observation hooks (emulators/sftp_hooks.py): reported to the
+hub, subject to its faults.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ from paramiko.sftp import (
     SFTP_OP_UNSUPPORTED,
     SFTP_PERMISSION_DENIED,
 )
+
+from .observe import HUB
+from .ops import DIRECT_USER, Call
+from .sftp_hooks import Session, read_with_faults, write_limit
 
 log = logging.getLogger(__name__)
 #: paramiko logs every client that disconnects early (health checks included)
@@ -82,52 +88,83 @@ def _apply_attr(attr: SFTPAttributes, fd: int | None = None, path: str | None = 
 class _Handle(SFTPHandle):
     """An open file, read and written with pread/pwrite on its descriptor."""
 
-    def __init__(self, fd: int, flags: int) -> None:
+    def __init__(self, fd: int, flags: int, path: str = "", session: Session | None = None) -> None:
         super().__init__(flags)
         self.fd = fd
+        self.path = path
+        self.session = session or Session()
 
-    def close(self) -> None:
+    def _close_fd(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
 
+    def close(self) -> None:
+        if self.fd >= 0 and not self.session.dropped:
+            self.session.run("close", self.path, lambda fault: self._close_fd())
+        self._close_fd()  # also when a fault kept the request from running
+
     def read(self, offset: int, length: int) -> bytes | int:
-        try:
-            return os.pread(self.fd, length, offset)
-        except OSError as exc:
-            return _status(exc)
+        def do(fault: Any) -> bytes | int:
+            try:
+                data = os.pread(self.fd, length, offset)
+            except OSError as exc:
+                return _status(exc)
+            return read_with_faults(self.session, data, offset, fault)
+
+        return self.session.run("read", self.path, do, span=(offset, length),
+                                bytes_out=lambda result: len(result) if isinstance(result, bytes) else 0)
 
     def write(self, offset: int, data: bytes) -> int:
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.pwrite(self.fd, view, offset)
-                view, offset = view[written:], offset + written
-        except OSError as exc:
-            return _status(exc)
-        return SFTP_OK
+        written_total = [0]
+
+        def do(fault: Any) -> int:
+            part = write_limit(data, offset, fault)
+            try:
+                view, at = memoryview(data if part is None else part), offset
+                while view:
+                    written = os.pwrite(self.fd, view, at)
+                    view, at = view[written:], at + written
+                    written_total[0] += written
+            except OSError as exc:
+                return _status(exc)
+            if part is not None:
+                self.session.defer_drop()  # the connection drops at byte K of the upload
+                return SFTP_FAILURE
+            return SFTP_OK
+
+        return self.session.run("write", self.path, do, span=(offset, len(data)),
+                                bytes_in=lambda result: written_total[0])
 
     def stat(self) -> SFTPAttributes | int:
-        try:
-            return SFTPAttributes.from_stat(os.fstat(self.fd))
-        except OSError as exc:
-            return _status(exc)
+        def do(fault: Any) -> SFTPAttributes | int:
+            try:
+                return SFTPAttributes.from_stat(os.fstat(self.fd))
+            except OSError as exc:
+                return _status(exc)
+
+        return self.session.run("fstat", self.path, do)
 
     def chattr(self, attr: SFTPAttributes) -> int:
-        try:
-            _apply_attr(attr, fd=self.fd)
-        except OSError as exc:
-            return _status(exc)
-        return SFTP_OK
+        def do(fault: Any) -> int:
+            try:
+                _apply_attr(attr, fd=self.fd)
+            except OSError as exc:
+                return _status(exc)
+            return SFTP_OK
+
+        return self.session.run("fchattr", self.path, do)
 
 
 class JailedSFTP(SFTPServerInterface):
     """SFTP requests served from ``root``; nothing outside it is reachable."""
 
-    def __init__(self, server: Any, *args: Any, root: str, hooks: Any = None, **kwargs: Any) -> None:
+    def __init__(self, server: Any, *args: Any, root: str, hooks: Any = None, transport: Any = None,
+                 **kwargs: Any) -> None:
         super().__init__(server, *args, **kwargs)
         self.root = os.path.realpath(root)
         self.hooks = hooks
+        self.session = Session(transport)
 
     # -- the jail ------------------------------------------------------------
     @staticmethod
@@ -168,13 +205,18 @@ class JailedSFTP(SFTPServerInterface):
             injected = self.hooks(op, *args)
             if injected is not None:
                 return injected
-        try:
-            return func(*args)
-        except _Refused:
-            log.info("sftp: refused %s outside the jail: %r", op, args)
-            return SFTP_PERMISSION_DENIED
-        except OSError as exc:
-            return _status(exc)
+
+        def do(fault: Any) -> Any:
+            try:
+                return func(*args)
+            except _Refused:
+                log.info("sftp: refused %s outside the jail: %r", op, args)
+                return SFTP_PERMISSION_DENIED
+            except OSError as exc:
+                return _status(exc)
+
+        key = args[1] if op in ("rename", "posix_rename") else args[0]
+        return self.session.run(op, key if isinstance(key, str) else "", do)
 
     # -- SFTPServerInterface ---------------------------------------------------
     def open(self, path: str, flags: int, attr: SFTPAttributes) -> Any:
@@ -193,7 +235,7 @@ class JailedSFTP(SFTPServerInterface):
             except BaseException:
                 os.close(fd)
                 raise
-            return _Handle(fd, flags)
+            return _Handle(fd, flags, self.virtual(path), self.session)
 
         return self._run("open", do, path, flags, attr)
 
@@ -278,7 +320,8 @@ class JailedSFTP(SFTPServerInterface):
         return self._run("chattr", do, path, attr)
 
     def canonicalize(self, path: str) -> str:
-        return self.virtual(path)  # an escape raises: paramiko answers SFTP_FAILURE
+        # An escape raises: paramiko answers SFTP_FAILURE.
+        return self.session.run("canonicalize", path, lambda fault: self.virtual(path))
 
     def readlink(self, path: str) -> Any:
         def do(path: str) -> Any:
@@ -298,24 +341,53 @@ class JailedSFTP(SFTPServerInterface):
 class _Auth(paramiko.ServerInterface):
     """Password and public-key authentication against fixed credentials."""
 
-    def __init__(self, users: dict[str, str], keys: dict[str, list[paramiko.PKey]]) -> None:
+    def __init__(self, users: dict[str, str], keys: dict[str, list[paramiko.PKey]],
+                 session: Session | None = None) -> None:
         self.users = users
         self.keys = keys
+        self.session = session or Session()
 
     def get_allowed_auths(self, username: str) -> str:
         return "publickey,password"
 
     def check_auth_password(self, username: str, password: str) -> int:
         expected = self.users.get(username)
-        if expected is not None and hmac.compare_digest(expected.encode(), password.encode()):
-            return paramiko.AUTH_SUCCESSFUL
-        return paramiko.AUTH_FAILED
+        return self._login(username, "password", lambda: expected is not None and hmac.compare_digest(
+            expected.encode(), password.encode()))
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
-        for allowed in self.keys.get(username, ()):
-            if allowed.get_name() == key.get_name() and allowed.asbytes() == key.asbytes():
-                return paramiko.AUTH_SUCCESSFUL
-        return paramiko.AUTH_FAILED
+        return self._login(username, "publickey", lambda: any(
+            allowed.get_name() == key.get_name() and allowed.asbytes() == key.asbytes()
+            for allowed in self.keys.get(username, ())))
+
+    def _login(self, username: str, method: str, check: Any) -> int:
+        """A login, reported (status 0 accepted, 3 refused) and subject to ``login`` faults."""
+        import time
+
+        if username == DIRECT_USER:  # a client(direct=True) session: not observed
+            return paramiko.AUTH_SUCCESSFUL if check() else paramiko.AUTH_FAILED
+        fault = HUB.take_fault("sftp", "login", username)
+        accepted, status, drop = False, None, False
+        try:
+            if fault is not None and fault.stall:
+                time.sleep(fault.stall)
+            if fault is not None and fault.status is not None:
+                status = SFTP_PERMISSION_DENIED
+            elif fault is not None and fault.reset_before is not None:
+                drop = True
+            else:
+                accepted = bool(check())
+                if fault is not None and (fault.reset_after is not None or fault.cut is not None):
+                    drop = True
+                else:
+                    status = SFTP_OK if accepted else SFTP_PERMISSION_DENIED
+        finally:
+            if HUB.recording:
+                HUB.record(Call("sftp", "login", username, status, request=f"login {method} {username}",
+                                fault=fault.kind if fault else None))
+        if drop:
+            self.session.drop()
+        return paramiko.AUTH_SUCCESSFUL if accepted else paramiko.AUTH_FAILED
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
         if kind == "session":
@@ -360,6 +432,7 @@ class SFTPServer:
             listener.close()
             raise
         listener.listen(64)
+        HUB.note_serving()
         listener.setblocking(False)
         self._listener = listener
         self.port = listener.getsockname()[1]
@@ -416,12 +489,13 @@ class SFTPServer:
         transport.set_log_channel(TRANSPORT_LOG)
         transport.add_server_key(self.host_key)
         transport.set_subsystem_handler("sftp", paramiko.SFTPServer, JailedSFTP, root=self.root,
-                                        hooks=self._hook)
+                                        hooks=self._hook, transport=transport)
         with self._lock:
             self._transports.add(transport)
         try:
             # Negotiation runs on the transport's own thread; this returns at once.
-            transport.start_server(event=threading.Event(), server=self.auth)
+            transport.start_server(event=threading.Event(),
+                                   server=_Auth(self.auth.users, self.auth.keys, Session(transport)))
         except (paramiko.SSHException, OSError, EOFError):
             transport.close()
 

@@ -277,30 +277,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _ChunkedReader:
-    """Decodes a ``Transfer-Encoding: chunked`` request body."""
+    """Decodes a ``Transfer-Encoding: chunked`` request body (with emulators.http_wire)."""
 
     def __init__(self, rfile: BinaryIO) -> None:
-        self._rfile = rfile
-        self._left = 0
-        self._done = False
+        from ..http_wire import Body as WireBody
+
+        self._body = WireBody(rfile, "chunked")
+        self._buffer = b""
 
     def read(self, n: int) -> bytes:
-        if self._done:
-            return b""
-        if self._left == 0:
-            size = int(self._rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self._rfile.readline().strip():
-                    pass  # trailers
-                self._done = True
-                return b""
-            self._left = size
-        data = self._rfile.read(min(n, self._left))
-        if not data:
-            raise ConnectionError("client closed the connection mid-body")
-        self._left -= len(data)
-        if self._left == 0:
-            self._rfile.readline()  # CRLF after the chunk
+        if not self._buffer:
+            self._buffer = self._body.read()
+        data, self._buffer = self._buffer[:n], self._buffer[n:]
         return data
 
 

@@ -128,7 +128,9 @@ def test_session_token_is_sent_in_v4_urls(make_storage):
     assert "X-Amz-Security-Token" not in query(storage.url("t.txt"))
 
 
-def test_session_profile_from_aws_config_files(monkeypatch, tmp_path, make_storage):
+def test_session_profile_from_aws_config_files(monkeypatch, tmp_path, make_storage, s3_emulator):
+    # The emulator checks presigned URLs like S3: it must know the profile's key pair.
+    monkeypatch.setitem(s3_emulator.credentials, "AKIDPROFILE", "profilesecret")
     config = tmp_path / "config"
     credentials = tmp_path / "credentials"
     config.write_text("[profile emulated]\nregion = eu-west-2\n")
