@@ -9,7 +9,7 @@ Writes stream through ``upload_object_via_stream`` from a worker thread fed part
 part (memory bounded by the part size); reads stream through
 ``download_object(_range)_as_stream``. Libcloud's local driver writes straight into
 the final file, so for it we write a temporary file and rename (or, create-only,
-hard-link) it into place. The byte-moving parts live in ``.transfer``.
+hard-link) it into place. The byte-moving parts live in ``.transfer`` and ``.local``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
 
-from storages.core import BaseStorage, ObjectInfo, Option, Upload, require, to_bool
+from storages.core import BaseStorage, FromStart, ObjectInfo, Option, Upload, require, to_bool
 
-from .transfer import ChunkStream, LocalUpload, StreamUpload, azure_sas_url
+from .local import LocalUpload, open_file
+from .transfer import ChunkStream, StreamUpload, azure_sas_url
 
 PROVIDER_PATH = "libcloud.storage.types.Provider."
 #: The seed's per-region S3 constants, gone in libcloud 2+: Provider.S3 with a region.
@@ -312,13 +313,7 @@ class LibCloudStorage(BaseStorage):
         driver = self.driver
         if self._provider().family == "local":
             # The local driver's range stream reads the whole file into memory: open it here.
-            path = driver.get_object_cdn_url(self._object(key, driver))
-            try:
-                handle = open(path, "rb")  # noqa: SIM115 - returned open: the core closes the stream
-            except IsADirectoryError:
-                raise FileNotFoundError(f"{key!r} is a directory, not a file") from None
-            st = os.fstat(handle.fileno())
-            handle.seek(start)
+            handle, st = open_file(driver.get_object_cdn_url(self._object(key, driver)), key, start)
             return handle, ObjectInfo(size=st.st_size, modified=_stamp(st.st_mtime),
                                       accessed=_stamp(st.st_atime))
         obj = driver.get_object(self.bucket, key)
@@ -326,8 +321,8 @@ class LibCloudStorage(BaseStorage):
             return ChunkStream(driver.download_object_as_stream(obj)), _info(obj)
         try:
             chunks = driver.download_object_range_as_stream(obj, start)
-        except NotImplementedError:
-            return ChunkStream(driver.download_object_as_stream(obj), skip=start), _info(obj)
+        except NotImplementedError:  # a driver without ranges: the reader skips to ``start``
+            return FromStart(ChunkStream(driver.download_object_as_stream(obj))), _info(obj)
         return ChunkStream(chunks), _info(obj)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:

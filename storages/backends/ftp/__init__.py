@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ftplib
 import io
-import logging
 import posixpath
 import socket
 import threading
@@ -32,18 +31,16 @@ from storages.core import (
     ObjectInfo,
     Option,
     ServiceUnavailable,
+    StagedUpload,
     Upload,
     clean_name,
     is_temp_name,
-    temp_name,
     to_bool,
 )
 
 from .connection import (
-    CONNECTION_ERRORS,
     Pool,
     ReadStream,
-    close_quietly,
     connector,
     end_transfer,
     listing,
@@ -62,13 +59,16 @@ from .replies import (
     reply_code,
 )
 
-logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: An idle pooled connection older than this (seconds) is checked with NOOP before use.
 #: Read at every use, so it can be changed at run time (tests do).
 CHECK_AFTER = 15.0
 _RENAME_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def _check_after() -> float:
+    return CHECK_AFTER
 
 
 def _raise_if_missing(exc: ftplib.Error, key: str) -> None:
@@ -78,64 +78,52 @@ def _raise_if_missing(exc: ftplib.Error, key: str) -> None:
         raise FileNotFoundError(f"{key}: {exc}") from exc
 
 
-class FTPUpload(Upload):
-    """Streams STOR to a hidden temporary name, renamed onto the key on commit."""
+class FTPUpload(StagedUpload):
+    """Streams STOR to a hidden temporary name, renamed onto the key on commit
+    (the order and the clean-up are the core's; see StagedUpload)."""
 
     def __init__(self, storage: FTPStorage, key: str, create_only: bool) -> None:
-        self.storage, self.key, self.create_only = storage, key, create_only
-        self.temp = temp_name(key)  # hidden from listings
+        super().__init__(key, create_only=create_only, where=storage.endpoint())
+        self.storage = storage
         self._conn: ftplib.FTP | None = None
         self._sock: socket.socket | None = None
-        self._started = self._done = False
 
-    def _start(self) -> None:
-        self._started = True
+    def _exists(self) -> bool:
+        return self.storage._run(lambda ftp: self.storage._exists_on(ftp, self.key))
+
+    def _open_temp(self) -> None:
         self._conn, self._sock = self.storage._run(lambda ftp: self.storage._stor(ftp, self.temp), hold=True)
 
-    def write_part(self, data: bytes) -> None:
-        if self._sock is None:
-            if self.create_only and self.storage._run(lambda ftp: self.storage._exists_on(ftp, self.key)):
-                raise FileExistsError(f"{self.key} exists")  # fail before sending gigabytes
-            self._start()
+    def _write(self, data: bytes) -> None:
         self._sock.sendall(data)  # type: ignore[union-attr]
 
-    def commit(self, tail: bytes) -> None:
-        if self._sock is None:
-            self._start()
-        conn, sock = self._conn, self._sock
-        assert conn is not None and sock is not None
-        try:
-            if tail:
-                sock.sendall(tail)
-            self._sock = None
-            end_transfer(conn, sock, clean=True)
-            # Threads of this process take turns between check and rename (see unsupported["create_only"]).
-            with _RENAME_LOCKS[hash((self.storage._server, self.key)) % len(_RENAME_LOCKS)]:
-                if self.create_only and self.storage._exists_on(conn, self.key):
-                    raise FileExistsError(f"{self.key} exists")
-                self.storage._rename(conn, self.temp, self.key, overwrite=not self.create_only)
-        except BaseException as exc:
-            if self._sock is None and not reusable(exc):
-                self._conn = None  # abort() must not reuse a broken connection
-                close_quietly(conn)
-            raise
-        self._done, self._conn = True, None
-        self.storage._pool.release(conn)
+    def _finish_temp(self, tail: bytes) -> None:
+        assert self._conn is not None and self._sock is not None
+        if tail:
+            self._sock.sendall(tail)
+        sock, self._sock = self._sock, None
+        end_transfer(self._conn, sock, clean=True)
 
-    def abort(self) -> None:
-        if self._done:
-            return
-        self._done = True
+    def _place(self) -> None:
+        conn = self._conn
+        assert conn is not None
+        # Threads of this process take turns between check and rename (see unsupported["create_only"]).
+        with _RENAME_LOCKS[hash((self.storage._server, self.key)) % len(_RENAME_LOCKS)]:
+            if self.create_only and self.storage._exists_on(conn, self.key):
+                raise FileExistsError(f"{self.key} exists")
+            self.storage._rename(conn, self.temp, self.key, overwrite=not self.create_only)
+
+    def _release(self, error: BaseException | None) -> None:
         conn, sock, self._conn, self._sock = self._conn, self._sock, None, None
         if conn is not None:
-            usable = end_transfer(conn, sock, clean=False) if sock is not None else True
+            if sock is not None:  # cut the transfer short
+                usable = end_transfer(conn, sock, clean=False)
+            else:
+                usable = error is None or reusable(error)
             self.storage._pool.release(conn, usable)
-        if self._started:
-            try:
-                self.storage._run(lambda ftp: self.storage._delete_on(ftp, self.temp))
-            except CONNECTION_ERRORS as exc:
-                logger.warning("Could not delete the partial upload %s on %s: %s",
-                               self.temp, self.storage.endpoint(), exc)
+
+    def _remove_temp(self) -> None:
+        self.storage._run(lambda ftp: self.storage._delete_on(ftp, self.temp))
 
 
 class FTPStorage(BaseStorage):
@@ -187,7 +175,7 @@ class FTPStorage(BaseStorage):
         if old is not None:
             old.clear(log_out=True)
         self._pool = Pool(connector(self._server, self.password, self.timeout, self.encoding,
-                                    self.ca_file, self.tls_verify))
+                                    self.ca_file, self.tls_verify), check_after=_check_after)
         weakref.finalize(self, self._pool.clear, log_out=True)
 
     @property
@@ -225,9 +213,9 @@ class FTPStorage(BaseStorage):
 
     # -- connection use ------------------------------------------------------------
     def _run(self, fn: Callable[[ftplib.FTP], T], *, hold: bool = False) -> Any:
-        """``fn`` on a pooled connection, reconnecting once if it had been dropped
-        (see Pool.run). ``hold``: return ``(connection, result)`` without releasing."""
-        return self._pool.run(fn, check_after=CHECK_AFTER, hold=hold)
+        """``fn`` on a pooled connection, reconnecting once if it had been dropped.
+        ``hold``: return ``(connection, result)``, the caller gives the connection back."""
+        return self._pool.holding(fn) if hold else self._pool.run(fn)
 
     def _stat_on(self, ftp: ftplib.FTP, key: str) -> ObjectInfo:
         if self._mlst:

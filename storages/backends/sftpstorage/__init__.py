@@ -11,11 +11,10 @@ SFTP ``RENAME`` (which refuses an existing target) for create-only saves.
 
 from __future__ import annotations
 
-import logging
 import posixpath
 import stat
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, TypeVar
 from urllib.parse import quote, urljoin
 
 from storages.core import (
@@ -23,10 +22,10 @@ from storages.core import (
     ObjectInfo,
     Option,
     ServiceUnavailable,
+    StagedUpload,
     Upload,
     clean_name,
     is_temp_name,
-    temp_name,
     to_bool,
     to_int,
 )
@@ -34,7 +33,7 @@ from storages.core import (
 from .connection import SFTPConnectionMixin, is_connection_error
 from .transfer import ReadStream, WriteStream
 
-log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def to_mode(value: Any) -> int:
@@ -117,9 +116,9 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
                 raise
             return handle, attrs
 
-        handle, attrs = self._run(open_)
+        conn, (handle, attrs) = self._connections.holding(lambda conn: open_(conn.sftp))
         stream = ReadStream(handle, start, attrs.st_size, self.read_window)
-        stream.conn = getattr(self._local, "conn", None)  # alive while the stream is
+        stream.conn = conn  # alive while the stream is
         return stream, self._info(attrs)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
@@ -250,61 +249,60 @@ def _exists(sftp: Any, path: str) -> bool:
     return True
 
 
-class _SFTPUpload(Upload):
-    """Streams to a hidden temp file beside the target, renamed into place on commit."""
+class _SFTPUpload(StagedUpload):
+    """Streams to a hidden temp file beside the target, renamed into place on commit
+    (the order and the clean-up are the core's; see StagedUpload)."""
 
     def __init__(self, storage: SFTPStorage, key: str, create_only: bool) -> None:
+        super().__init__(key, create_only=create_only, where=storage.endpoint())
         self.storage = storage
-        self.key = key
-        self.create_only = create_only
-        self.tmp = ""
         self.stream: WriteStream | None = None
+        self._conn: Any = None  # the connection of the current step
 
-    def _open_tmp(self, sftp: Any) -> WriteStream:
-        self.tmp = temp_name(self.key)
+    def _step(self, fn: Callable[[], T]) -> T:
+        def on(conn: Any) -> T:
+            self._conn = conn
+            return fn()
+
+        return self.storage._connections.run(on)  # once more on a new connection if this one died
+
+    def _exists(self) -> bool:
+        return self.storage._run(lambda sftp: _exists(sftp, self.key))
+
+    def _open_temp(self) -> None:
+        sftp = self._conn.sftp
         try:
-            handle = sftp.open(self.tmp, "wx")
+            handle = sftp.open(self.temp, "wx")
         except FileNotFoundError:
-            self.storage._makedirs(sftp, posixpath.dirname(self.tmp))
-            handle = sftp.open(self.tmp, "wx")
-        return WriteStream(handle, self.storage.write_window)
+            self.storage._makedirs(sftp, posixpath.dirname(self.temp))
+            handle = sftp.open(self.temp, "wx")
+        self.stream = WriteStream(handle, self.storage.write_window)
+        self.stream.conn = self._conn  # alive while writing
 
-    def write_part(self, data: bytes) -> None:
-        if self.stream is None:
-            self.stream = self.storage._run(self._open_tmp)
-            self.stream.conn = getattr(self.storage._local, "conn", None)  # alive while writing
-        self.stream.write(data)
+    def _write(self, data: bytes) -> None:
+        self.stream.write(data)  # type: ignore[union-attr]
 
-    def commit(self, tail: bytes) -> None:
-        if self.stream is not None:  # streamed: the bytes already sent cannot be replayed
-            self._finish(self.stream, tail)
-            return
-        # A small file is sent whole here, so a reconnect can redo all of it.
-        self.storage._run(lambda sftp: self._finish(self._open_tmp(sftp), tail))
+    def _finish_temp(self, tail: bytes) -> None:
+        assert self.stream is not None
+        self.stream.write(tail)
+        self.stream.flush()
+        self.storage._apply_file_attrs(self.stream.handle)
+        self.stream.handle.close()
 
-    def _finish(self, stream: WriteStream, tail: bytes) -> None:
-        handle = stream._handle
-        try:
-            stream.write(tail)
-            stream.flush()
-            self.storage._apply_file_attrs(handle)
-            handle.close()
-            self.storage._place(handle.sftp, self.tmp, self.key, self.create_only)
-        except BaseException:
-            self._discard(stream)
-            raise
-        self.stream = None
+    def _place(self) -> None:
+        assert self.stream is not None
+        self.storage._place(self.stream.handle.sftp, self.temp, self.key, self.create_only)
 
-    def abort(self) -> None:
-        if self.stream is not None:
-            self._discard(self.stream)
-            self.stream = None
+    def _release(self, error: BaseException | None) -> None:
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            stream.handle.close()  # paramiko: a no-op when closed already
 
-    def _discard(self, stream: WriteStream) -> None:
-        """Best effort: close and delete the temp file (the connection may be gone)."""
-        handle = stream._handle
-        for step in (handle.close, lambda: handle.sftp.remove(self.tmp)):
+    def _remove_temp(self) -> None:
+        def remove(sftp: Any) -> None:
             try:
-                step()
-            except Exception as exc:  # the upload already failed; this is only tidying
-                log.debug("cleaning up %s on %s: %s", self.tmp, self.storage.endpoint(), exc)
+                sftp.remove(self.temp)
+            except FileNotFoundError:
+                pass
+
+        self.storage._run(remove)
