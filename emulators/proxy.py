@@ -46,6 +46,8 @@ class _State:
     requests: list[tuple[str, str]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     fired: list[tuple[str, str, str]] = field(default_factory=list)
+    in_flight: int = 0
+    peak: int = 0  # most requests in flight at once since the last counting() began
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -99,8 +101,14 @@ class CountingProxy:
             return len(self.state.requests)
 
     def counting(self) -> "_Counter":
-        """``with proxy.counting() as c: ...`` then ``c.count`` / ``c.requests``."""
+        """``with proxy.counting() as c: ...`` then ``c.count`` / ``c.requests`` / ``c.peak``
+        (the most requests in flight at once during the block)."""
         return _Counter(self)
+
+    def _in_flight(self, change: int) -> None:
+        with self.state.lock:
+            self.state.in_flight += change
+            self.state.peak = max(self.state.peak, self.state.in_flight)
 
     # faults ------------------------------------------------------------------
     def inject(self, **kwargs: Any) -> Fault:
@@ -148,13 +156,17 @@ class _Counter:
         self._proxy = proxy
         self._start = 0
         self.requests: list[tuple[str, str]] = []
+        self.peak = 0
 
     def __enter__(self) -> "_Counter":
         self._start = self._proxy.count()
+        with self._proxy.state.lock:
+            self._proxy.state.peak = self._proxy.state.in_flight
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.requests = self._proxy.requests[self._start:]
+        self.peak = self._proxy.state.peak
 
     @property
     def count(self) -> int:
@@ -214,6 +226,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
     def _forward(self) -> None:
+        self.proxy._in_flight(+1)
+        try:
+            self._forward_one()
+        finally:
+            self.proxy._in_flight(-1)
+
+    def _forward_one(self) -> None:
         fault = self.proxy._take_fault(self.command, self.path)
         body = self._request_body()
         if fault is not None and (fault.status or fault.reset):
