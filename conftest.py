@@ -5,6 +5,9 @@ from __future__ import annotations
 import django
 from django.conf import settings
 
+# A downstream project with its own settings: tests/toolkit runs it in subprocesses.
+collect_ignore = ["tests/sample_project"]
+
 
 def pytest_configure(config):
     if settings.configured:
@@ -18,6 +21,7 @@ def pytest_configure(config):
             "django.contrib.contenttypes",
             "django.contrib.staticfiles",
             "storages",
+            "emulators.contract",
             "tests.testapp",
         ],
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .base import EmulatorUnavailable, ProcessEmulator, unique_name
+from .seed import CONTENT_TYPE, METADATA, Namespace, StoredObject
 
 #: Azurite's well-known development account (published in Azurite's docs; not a secret).
 ACCOUNT_NAME = "devstoreaccount1"
@@ -101,6 +102,54 @@ class AzuriteTokenCredential:
         return AccessToken(token, now + 3600)
 
 
+class AzureNamespace(Namespace):
+    """A container, through a raw ``azure.storage.blob`` client on the emulator's endpoint."""
+
+    fields = frozenset({CONTENT_TYPE, METADATA})
+
+    def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
+        super().__init__(emulator, options)
+        self.container_name = options["azure_container"]
+
+    def _connect(self) -> Any:
+        return self.emulator.service_client().get_container_client(self.container_name)
+
+    @property
+    def container(self) -> Any:
+        return self.connection
+
+    def _put(self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str] | None) -> None:
+        from azure.storage.blob import ContentSettings
+
+        settings = ContentSettings(content_type=content_type) if content_type else None
+        self.container.upload_blob(key, data, overwrite=True, content_settings=settings, metadata=metadata)
+
+    def _keys(self) -> list[str]:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return [blob.name for blob in self.container.list_blobs()]
+        except ResourceNotFoundError:
+            return []
+
+    def _get(self, key: str) -> StoredObject:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            download = self.container.download_blob(key)
+        except ResourceNotFoundError as exc:
+            raise FileNotFoundError(f"no {key!r} in Azure container {self.container_name!r}") from exc
+        props = download.properties
+        return StoredObject(key, download.readall(), props.content_settings.content_type,
+                            dict(props.metadata or {}))
+
+    def _delete(self, key: str) -> None:
+        self.container.delete_blob(key)
+
+    def describe(self) -> str:
+        return f"container {self.container_name!r}"
+
+
 class AzureEmulator(ProcessEmulator):
     """Azurite's blob service on 127.0.0.1, in memory, telemetry off.
 
@@ -113,6 +162,7 @@ class AzureEmulator(ProcessEmulator):
 
     name = "azure"
     backend = "storages.backends.azure_storage.AzureStorage"
+    namespace_class = AzureNamespace
     account_name = ACCOUNT_NAME
     account_key = ACCOUNT_KEY
 

@@ -87,6 +87,8 @@ class Emulator(ABC):
     name: str = ""
     #: Dotted path of the storage class this emulator serves.
     backend: str = ""
+    #: The :class:`emulators.seed.Namespace` subclass that seeds and inspects this service.
+    namespace_class: type | None = None
     host = "127.0.0.1"
 
     def __init__(self) -> None:
@@ -117,6 +119,12 @@ class Emulator(ABC):
     def new_namespace(self, **overrides: Any) -> dict[str, Any]:
         """OPTIONS for a fresh, empty namespace (bucket/container/root) of its own."""
         return self.storage_options(**overrides)
+
+    def namespace(self, options: dict[str, Any] | None = None) -> Any:
+        """Seed and inspect (:mod:`emulators.seed`) the namespace ``options`` point at, or a fresh one."""
+        if self.namespace_class is None:
+            raise NotImplementedError(f"the {self.name} emulator has no seed/inspect view")
+        return self.namespace_class(self, self.new_namespace() if options is None else options)
 
     def describe(self) -> str:
         """One line saying what runs and where."""

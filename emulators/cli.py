@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 from .base import Emulator
+from .modes import MODES
 from .registry import EMULATORS, available_selections
 from .session import EmulatorSession
 
@@ -64,21 +65,26 @@ def round_trip(emulator: Emulator, options: dict[str, Any]) -> str:
 
 
 def describe(emulator: Emulator, options: dict[str, Any]) -> dict[str, Any]:
+    from .external import external_env
+
     return {"name": emulator.name, "backend": emulator.backend, "options": options,
             "env": emulator.env(), "endpoint": emulator.endpoint,
-            "host": emulator.host, "port": emulator.port}
+            "host": emulator.host, "port": emulator.port, "external_env": external_env(emulator)}
 
 
-def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True) -> int:
+def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True, mode: str | None = None,
+       as_env: bool = False) -> int:
     failures = 0
     _configure_django()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with EmulatorSession() as session:
+    with EmulatorSession(mode) as session:
         for name in names:
             try:
                 emulator = session.get(name)
-                options = emulator.storage_options()
+                # an external service has no default namespace: the run makes (and deletes) one
+                external = session.mode == "external"
+                options = emulator.new_namespace() if external else emulator.storage_options()
                 url = round_trip(emulator, options) if smoke else None
             except Exception as exc:  # report every emulator, keep the others running
                 failures += 1
@@ -86,6 +92,13 @@ def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True) -> in
                 continue
             if as_json:
                 print(json.dumps(describe(emulator, options), default=str), flush=True)
+                continue
+            if as_env:  # what --storage-emulators=external reads (docs/containers.md)
+                from .external import external_env
+
+                for key, value in external_env(emulator).items():
+                    print(f"export {key}={shlex.quote(str(value))}")
+                sys.stdout.flush()
                 continue
             print(f"\n== {emulator.describe()} ==")
             print(settings_snippet(emulator, options))
@@ -97,9 +110,10 @@ def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True) -> in
             if smoke:
                 print(f"# round trip OK: saved, read back and deleted {SMOKE_NAME!r}; url() gave {url}")
             sys.stdout.flush()
-        print("READY" if not failures else f"READY with {failures} failure(s)", flush=True)
+        print(("# " if as_env else "") + ("READY" if not failures else f"READY with {failures} failure(s)"),
+              flush=True)
         if wait:
-            if not as_json:
+            if not as_json and not as_env:
                 print("Emulators are up; press Ctrl-C to stop them.", flush=True)
             try:
                 while not stop.wait(0.5):
@@ -118,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     up_parser.add_argument("--json", action="store_true", help="one JSON line per emulator")
     up_parser.add_argument("--no-smoke", action="store_true", help="skip the round trip")
     up_parser.add_argument("--once", action="store_true", help="exit after the round trips")
+    up_parser.add_argument("--env", action="store_true",
+                           help="print only `export` lines for pytest --storage-emulators=external")
+    up_parser.add_argument("--emulators", choices=MODES, default=None,
+                           help="native (default, or $STORAGE_EMULATORS), docker or external")
     sub.add_parser("list", help="list the emulators this checkout has")
     args = parser.parse_args(argv)
     if args.command == "list":
@@ -128,4 +146,5 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown emulator(s): {', '.join(unknown)}; valid: {', '.join(EMULATORS)}")
     names = args.names or available_selections()
-    return up(names, as_json=args.json, smoke=not args.no_smoke, wait=not args.once)
+    return up(names, as_json=args.json, smoke=not args.no_smoke, wait=not args.once, mode=args.emulators,
+              as_env=args.env)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .base import Emulator, EmulatorUnavailable, unique_name
+from .seed import TreeNamespace
 
 ACCESS_TOKEN = "fake-dropbox-access-token"
 APP_KEY = "fake-dropbox-app-key"
@@ -23,11 +24,67 @@ APP_SECRET = "fake-dropbox-app-secret"
 REFRESH_TOKEN = "fake-dropbox-refresh-token"
 
 
+class DropboxNamespace(TreeNamespace):
+    """A root folder, through the official Dropbox SDK on the fake's plain-HTTP port."""
+
+    def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
+        super().__init__(emulator, options)
+        self.root = "/" + (options.get("root_path") or "").strip("/")
+
+    def _connect(self) -> Any:
+        return self.emulator.client()
+
+    @property
+    def client(self) -> Any:
+        return self.connection
+
+    def _list(self, path: str) -> tuple[list[str], list[str]]:
+        import dropbox
+
+        try:
+            page = self.client.files_list_folder("" if path == "/" else path)
+        except dropbox.exceptions.ApiError:
+            return [], []
+        entries = list(page.entries)
+        while page.has_more:
+            page = self.client.files_list_folder_continue(page.cursor)
+            entries.extend(page.entries)
+        dirs = [e.name for e in entries if isinstance(e, dropbox.files.FolderMetadata)]
+        files = [e.name for e in entries if isinstance(e, dropbox.files.FileMetadata)]
+        return dirs, files
+
+    def _mkdir(self, path: str) -> None:
+        """Nothing: an upload creates its parent folders."""
+
+    def _write(self, path: str, data: bytes) -> None:
+        import dropbox
+
+        self.client.files_upload(data, path, mode=dropbox.files.WriteMode.overwrite)
+
+    def _read(self, path: str) -> bytes:
+        import dropbox
+
+        try:
+            _, response = self.client.files_download(path)
+        except dropbox.exceptions.ApiError as exc:
+            raise FileNotFoundError(f"no {path!r} on the Dropbox fake: {exc.error}") from exc
+        try:
+            return response.content
+        finally:
+            response.close()
+
+    def _remove(self, path: str) -> None:
+        self.client.files_delete_v2(path)
+
+    _rmdir = _remove
+
+
 class DropboxEmulator(Emulator):
     """The Dropbox fake (emulators.dropbox_fake) with the common emulator lifecycle."""
 
     name = "dropbox"
     backend = "storages.backends.dropbox.DropBoxStorage"
+    namespace_class = DropboxNamespace
     token = ACCESS_TOKEN
     app_key, app_secret, refresh_token = APP_KEY, APP_SECRET, REFRESH_TOKEN
 

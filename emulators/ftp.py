@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import ftplib
+import io
 import logging
 import secrets
 import shutil
@@ -20,12 +21,63 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from .base import Emulator, EmulatorError, EmulatorUnavailable, needs, unique_name, wait_until
+from .seed import TreeNamespace
 
 USER = "storages"
 PERMISSIONS = "elradfmwMT"
+
+
+class FTPNamespace(TreeNamespace):
+    """A directory, through a raw ftplib connection (``MLSD``, ``STOR``, ``RETR``) to the emulator."""
+
+    def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
+        super().__init__(emulator, options)
+        self.root = unquote(urlsplit(options["location"]).path).rstrip("/") or "/"
+
+    def _connect(self) -> ftplib.FTP:
+        return self.emulator.client()
+
+    @property
+    def ftp(self) -> ftplib.FTP:
+        return self.connection
+
+    def _list(self, path: str) -> tuple[list[str], list[str]]:
+        try:
+            entries = list(self.ftp.mlsd(path, facts=["type"]))
+        except ftplib.error_perm as exc:
+            if str(exc)[:3] in ("550", "501"):  # no such directory (pyftpdlib answers MLSD with 501)
+                return [], []
+            raise
+        dirs = [name for name, facts in entries if facts.get("type") == "dir"]
+        files = [name for name, facts in entries if facts.get("type") == "file"]
+        return dirs, files
+
+    def _mkdir(self, path: str) -> None:
+        try:
+            self.ftp.mkd(path)
+        except ftplib.error_perm as exc:
+            if not str(exc).startswith("550"):  # 550: it exists already
+                raise
+
+    def _write(self, path: str, data: bytes) -> None:
+        self.ftp.storbinary(f"STOR {path}", io.BytesIO(data))
+
+    def _read(self, path: str) -> bytes:
+        buffer = io.BytesIO()
+        try:
+            self.ftp.retrbinary(f"RETR {path}", buffer.write)
+        except ftplib.error_perm as exc:
+            raise FileNotFoundError(f"no {path!r} on the FTP emulator: {exc}") from exc
+        return buffer.getvalue()
+
+    def _remove(self, path: str) -> None:
+        self.ftp.delete(path)
+
+    def _rmdir(self, path: str) -> None:
+        self.ftp.rmd(path)
 
 
 class FTPEmulator(Emulator):
@@ -40,6 +92,7 @@ class FTPEmulator(Emulator):
 
     name = "ftp"
     backend = "storages.backends.ftp.FTPStorage"
+    namespace_class = FTPNamespace
 
     def __init__(self, *, tls: bool = False, mlsd: bool = True, mlst: bool = True,
                  encoding: str = "utf-8") -> None:

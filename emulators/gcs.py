@@ -23,6 +23,7 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from .base import EmulatorUnavailable, ProcessEmulator, unique_name
+from .seed import CONTENT_TYPE, METADATA, Namespace, StoredObject
 
 PROJECT = "test-project"
 DEFAULT_BUCKET = "storages-dev"
@@ -76,11 +77,53 @@ def service_account_info() -> dict[str, str]:
     }
 
 
+class GCSNamespace(Namespace):
+    """A bucket, through a raw ``google.cloud.storage`` client on the emulator's endpoint."""
+
+    fields = frozenset({CONTENT_TYPE, METADATA})
+
+    def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
+        super().__init__(emulator, options)
+        self.bucket_name = options["bucket_name"]
+
+    def _connect(self) -> Any:
+        return self.emulator.client().bucket(self.bucket_name)
+
+    def _disconnect(self, bucket: Any) -> None:
+        bucket.client.close()
+
+    @property
+    def bucket(self) -> Any:
+        return self.connection
+
+    def _put(self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str] | None) -> None:
+        blob = self.bucket.blob(key)
+        if metadata:
+            blob.metadata = metadata
+        blob.upload_from_string(data, content_type=content_type or "application/octet-stream")
+
+    def _keys(self) -> list[str]:
+        return [blob.name for blob in self.bucket.client.list_blobs(self.bucket)]
+
+    def _get(self, key: str) -> StoredObject:
+        blob = self.bucket.get_blob(key)
+        if blob is None:
+            raise FileNotFoundError(f"no {key!r} in GCS bucket {self.bucket_name!r}")
+        return StoredObject(key, blob.download_as_bytes(), blob.content_type, dict(blob.metadata or {}))
+
+    def _delete(self, key: str) -> None:
+        self.bucket.delete_blob(key)
+
+    def describe(self) -> str:
+        return f"bucket {self.bucket_name!r}"
+
+
 class GCSEmulator(ProcessEmulator):
     """fake-gcs-server (or gcp-storage-emulator) on 127.0.0.1, in-memory."""
 
     name = "gcs"
     backend = "storages.backends.gcloud.GoogleCloudStorage"
+    namespace_class = GCSNamespace
 
     def __init__(self, program: str | None = None) -> None:
         super().__init__()

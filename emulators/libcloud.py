@@ -15,6 +15,7 @@ import tempfile
 from typing import Any, Callable
 
 from .base import Emulator, EmulatorUnavailable, needs, unique_name
+from .seed import TreeNamespace
 
 BACKEND = "storages.backends.apache_libcloud.LibCloudStorage"
 DEFAULT_CONTAINER = "storages-dev"
@@ -49,11 +50,56 @@ def azure_provider(azure: Any, container: str) -> dict[str, Any]:
             "bucket": container, "host": azure.host, "port": azure.port, "secure": False}
 
 
+class LibcloudNamespace(TreeNamespace):
+    """A container of libcloud's LOCAL driver: a directory, read and written directly."""
+
+    def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
+        super().__init__(emulator, options)
+        provider = options["providers"][options.get("provider_name", "default")]
+        if not str(provider.get("type", "")).endswith(".LOCAL"):
+            raise ValueError("the libcloud emulator seeds and inspects only its LOCAL driver's containers")
+        self.base = os.path.join(provider["key"], provider["bucket"])
+        self.root = "/"
+
+    def _local(self, path: str) -> str:
+        return os.path.join(self.base, path.lstrip("/"))
+
+    def _list(self, path: str) -> tuple[list[str], list[str]]:
+        try:
+            entries = list(os.scandir(self._local(path)))
+        except FileNotFoundError:
+            return [], []
+        dirs = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+        files = [e.name for e in entries if e.is_file(follow_symlinks=False) and not e.name.endswith(".lock")]
+        return dirs, files
+
+    def _mkdir(self, path: str) -> None:
+        os.makedirs(self._local(path), exist_ok=True)
+
+    def _write(self, path: str, data: bytes) -> None:
+        with open(self._local(path), "wb") as f:
+            f.write(data)
+
+    def _read(self, path: str) -> bytes:
+        with open(self._local(path), "rb") as f:
+            return f.read()
+
+    def _remove(self, path: str) -> None:
+        os.remove(self._local(path))
+
+    def _rmdir(self, path: str) -> None:
+        os.rmdir(self._local(path))
+
+    def describe(self) -> str:
+        return f"local container {self.base!r}"
+
+
 class LibcloudEmulator(Emulator):
     """Libcloud's LOCAL driver over a temporary directory (no server, no port)."""
 
     name = "libcloud"
     backend = BACKEND
+    namespace_class = LibcloudNamespace
 
     def __init__(self) -> None:
         super().__init__()

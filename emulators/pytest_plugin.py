@@ -6,13 +6,22 @@ Registered through the ``pytest11`` entry point. Options (group "storages"):
     which backends the parametrized ``storage`` fixture runs against.
 ``--storage-strict``
     an emulator that cannot start fails the test instead of skipping it.
+``--storage-class=dotted.path``
+    the ``storage`` fixtures make this subclass of the target's backend (the contract
+    for custom storages: ``emulators.contract``).
+``--storage-emulators=native|docker|external``
+    how the session obtains its emulators (docs/containers.md); ``--storage-live``
+    lets ``external`` use real cloud services.
 
 Fixtures: ``storage`` (a fresh, empty namespace per test, parametrized over the
 selected targets), ``storage_emulators`` (the session's emulators),
 ``<name>_emulator`` per service (``s3_emulator``, ``gcs_emulator``, ...), and
 ``emulated_storages`` for a downstream project's tests to point Django's
-``STORAGES`` at an emulated backend. Marker ``capability(name, ...)`` skips a
-test, with the backend's reason, on a backend that declares it cannot do that.
+``STORAGES`` at an emulated backend (``storages_backend``: the backend of a
+``@pytest.mark.storages`` run). Marker ``capability(name, ...)`` skips a
+test, with the backend's reason, on a backend that declares it cannot do that
+(a name that is not a ``storages.core.Capability`` fails the test); marker
+``storages(*backends)`` runs a test once per backend (emulators.pytest_toolkit).
 """
 
 from __future__ import annotations
@@ -22,7 +31,10 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from . import pytest_toolkit as toolkit
 from .base import EmulatorUnavailable
+from .django import use_session
+from .modes import LIVE_ENV, MODE_ENV, MODES, NativeOnly
 from .registry import EMULATORS, Target, load, targets_for
 from .session import EmulatorSession
 
@@ -42,6 +54,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=os.environ.get("STORAGE_STRICT", "") not in ("", "0"),
         help="fail, instead of skip, tests whose emulator cannot run here",
+    )
+    group.addoption(
+        "--storage-class",
+        default=None,
+        help="run the storage fixtures (the conformance suite) with this subclass of the selected "
+             "backend's class, e.g. myproject.storage.MyS3Storage",
+    )
+    group.addoption(
+        "--storage-emulators",
+        default=os.environ.get(MODE_ENV) or "native",
+        help=f"how emulators are obtained: {', '.join(MODES)} (default: native, or ${MODE_ENV})",
+    )
+    group.addoption(
+        "--storage-live",
+        action="store_true",
+        default=os.environ.get(LIVE_ENV, "") not in ("", "0"),
+        help="let --storage-emulators=external run against real cloud services (creates and deletes "
+             "buckets/containers/folders there)",
     )
 
 
@@ -63,20 +93,61 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "capability(*names): the test needs these backend capabilities"
     )
+    config.addinivalue_line("markers", toolkit.MARKER_HELP)
     config.stash[_SELECTED_KEY] = parse_selection(config.getoption("--storage-backend"))
-    config.stash[_SESSION_KEY] = EmulatorSession()
+    mode = config.getoption("--storage-emulators")
+    if mode not in MODES:
+        raise pytest.UsageError(f"--storage-emulators: unknown mode {mode!r}; valid: {', '.join(MODES)}")
+    config.stash[_SESSION_KEY] = EmulatorSession(mode, live=config.getoption("--storage-live"))
+    use_session(config.stash[_SESSION_KEY], strict=config.getoption("--storage-strict"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Stop here, not only at unconfigure: an xdist worker's unconfigure gets 10 s before it
+    # is killed, too little to delete a live run's namespaces or remove containers.
+    emulators = session.config.stash.get(_SESSION_KEY, None)
+    if emulators is not None:
+        emulators.stop()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(_SESSION_KEY, None)
     if session is not None:
+        use_session(None)
         session.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except NativeOnly as exc:  # a container/external emulator declares it lacks this feature
+        pytest.skip(str(exc))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except NativeOnly as exc:
+        pytest.skip(str(exc))
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    session = config.stash.get(_SESSION_KEY, None)
+    if session is not None and session.mode != "native":
+        live = " (live services allowed)" if session.live else ""
+        return f"storages: emulators from {session.mode}{live}"
+    return None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "storage_target" in metafunc.fixturenames:
-        targets = targets_for(metafunc.config.stash[_SELECTED_KEY])
+        selected = targets_for(metafunc.config.stash[_SELECTED_KEY])
+        targets = toolkit.targets_for_class(metafunc.config, selected)
         metafunc.parametrize("storage_target", targets, ids=[t.id for t in targets], indirect=True)
+    toolkit.parametrize_marked(metafunc, metafunc.config.stash[_SELECTED_KEY])
 
 
 @pytest.fixture(scope="session")
@@ -110,20 +181,24 @@ def storage_target(request: pytest.FixtureRequest) -> Target:
 @pytest.fixture
 def storage_factory(request: pytest.FixtureRequest, storage_target: Target) -> Callable[..., Any]:
     """Make storages of the current target in one fresh namespace; extra kwargs are options."""
-    from django.utils.module_loading import import_string
-
     factory = load(storage_target.factory)
     try:
         backend, options = factory(lambda name: get_emulator(request, name))
     except EmulatorUnavailable as exc:
         _unavailable(request.config, f"the {storage_target.id} target", exc)
-    cls = import_string(backend)
+    cls = toolkit.storage_class(request.config, backend)
     needed = [c for mark in request.node.iter_markers("capability") for c in mark.args]
     if needed:
+        from storages.core.capabilities import capability
+
+        try:
+            needed = [capability(name) for name in needed]
+        except TypeError as exc:  # a typo must not skip the test quietly
+            pytest.fail(f"@pytest.mark.capability: {exc}", pytrace=False)
         unsupported = cls(**options).unsupported
-        for capability in needed:
-            if capability in unsupported:
-                pytest.skip(f"{storage_target.id} cannot do {capability}: {unsupported[capability]}")
+        for name in needed:
+            if name in unsupported:
+                pytest.skip(f"{storage_target.id} cannot do {name}: {unsupported[name]}")
 
     def make(**overrides: Any) -> Any:
         return cls(**{**options, **overrides})
@@ -153,33 +228,21 @@ for _name in EMULATORS:
 
 
 @pytest.fixture
-def emulated_storages(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+def emulated_storages(request: pytest.FixtureRequest) -> Iterator[toolkit.EmulatedStoragesFixture]:
     """Point Django's ``STORAGES`` at an emulated backend for one test.
 
     ``emulated_storages("s3")`` (or any selection name) starts the emulator if
     needed, makes a fresh namespace, overrides ``STORAGES["default"]`` and
     ``STORAGES["staticfiles"]`` (``aliases=`` to choose) and returns the
     default storage. Extra keyword arguments become backend OPTIONS.
+    ``emulated_storages.namespace`` seeds and inspects what the service holds.
     """
-    from storages.compat import override_storages
+    fixture = toolkit.EmulatedStoragesFixture(lambda name: get_emulator(request, name))
+    yield fixture
+    fixture.stop()
 
-    overrides: list[Any] = []
 
-    def use(name: str = "s3", *, aliases: tuple[str, ...] = ("default", "staticfiles"),
-            **options: Any) -> Any:
-        from django.conf import settings
-        from django.core.files.storage import storages
-
-        emulator = get_emulator(request, name)
-        opts = {**emulator.new_namespace(), **options}
-        entry = {"BACKEND": emulator.backend, "OPTIONS": opts}
-        current = dict(getattr(settings, "STORAGES", {}) or {})
-        current.update({alias: entry for alias in aliases})
-        override = override_storages(current)
-        override.enable()
-        overrides.append(override)
-        return storages[aliases[0]]
-
-    yield use
-    for override in reversed(overrides):
-        override.disable()
+@pytest.fixture(autouse=True)
+def storages_backend(request: pytest.FixtureRequest) -> str | None:
+    """The backend this run of a ``@pytest.mark.storages`` test uses (``None`` for other tests)."""
+    return toolkit.apply_marked(request)

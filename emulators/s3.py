@@ -7,6 +7,7 @@ import logging
 from typing import Any, Callable
 
 from .base import Emulator, needs, unique_name
+from .seed import CONTENT_TYPE, METADATA, Namespace, StoredObject
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
@@ -14,11 +15,59 @@ REGION = "us-east-1"
 DEFAULT_BUCKET = "storages-dev"
 
 
+class S3Namespace(Namespace):
+    """A bucket, through a raw boto3 client on the emulator's endpoint."""
+
+    fields = frozenset({CONTENT_TYPE, METADATA})
+
+    def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
+        super().__init__(emulator, options)
+        self.bucket = options["bucket_name"]
+
+    def _connect(self) -> Any:
+        return self.emulator.client()
+
+    @property
+    def client(self) -> Any:
+        return self.connection
+
+    def _put(self, key: str, data: bytes, content_type: str | None, metadata: dict[str, str] | None) -> None:
+        extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
+        if metadata:
+            extra["Metadata"] = metadata
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, **extra)
+
+    def _keys(self) -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        return [item["Key"] for page in pages for item in page.get("Contents", ())]
+
+    def _get(self, key: str) -> StoredObject:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except self.client.exceptions.NoSuchKey as exc:
+            raise FileNotFoundError(f"no {key!r} in S3 bucket {self.bucket!r}") from exc
+        return StoredObject(key, response["Body"].read(), response.get("ContentType"),
+                            dict(response.get("Metadata") or {}))
+
+    def _delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def clear(self) -> None:
+        keys = self._keys()
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": key} for key in keys[start:start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+
+    def describe(self) -> str:
+        return f"bucket {self.bucket!r}"
+
+
 class S3Emulator(Emulator):
     """moto's ThreadedMotoServer bound to 127.0.0.1 on port 0."""
 
     name = "s3"
     backend = "storages.backends.s3.S3Storage"
+    namespace_class = S3Namespace
 
     def __init__(self) -> None:
         super().__init__()

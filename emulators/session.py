@@ -6,13 +6,20 @@ import threading
 from typing import Any
 
 from .base import Emulator, EmulatorUnavailable
-from .registry import emulator_class
+from .modes import live_allowed, make_emulator, resolve_mode
 
 
 class EmulatorSession:
-    """Starts each emulator the first time it is asked for and stops them all at the end."""
+    """Starts each emulator the first time it is asked for and stops them all at the end.
 
-    def __init__(self) -> None:
+    ``mode`` says how (see emulators/modes.py): ``native`` (default), ``docker`` or
+    ``external``; ``None`` reads $STORAGE_EMULATORS. ``live`` allows the external mode to
+    use real cloud services (default: $STORAGE_LIVE).
+    """
+
+    def __init__(self, mode: str | None = None, *, live: bool | None = None) -> None:
+        self.mode = resolve_mode(mode)
+        self.live = live_allowed(live)
         self._emulators: dict[str, Emulator] = {}
         self._failures: dict[str, Exception] = {}
         self._lock = threading.RLock()
@@ -24,7 +31,7 @@ class EmulatorSession:
                 raise self._failures[name]
             emulator = self._emulators.get(name)
             if emulator is None:
-                emulator = emulator_class(name)()
+                emulator = make_emulator(name, self.mode, live=self.live)
                 try:
                     emulator.start()
                 except Exception as exc:
@@ -36,9 +43,19 @@ class EmulatorSession:
 
     def stop(self) -> None:
         with self._lock:
+            errors = []
             for emulator in reversed(list(self._emulators.values())):
-                emulator.stop()
+                try:
+                    emulator.stop()
+                except Exception as exc:  # stop the others too, then report
+                    errors.append(exc)
             self._emulators.clear()
+            if self.mode == "docker":
+                from .containers import stop_watchdogs
+
+                stop_watchdogs()
+            if errors:
+                raise errors[0]
 
     def __enter__(self) -> "EmulatorSession":
         return self

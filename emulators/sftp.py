@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import socket
+import stat
 import tempfile
 import time
 import weakref
@@ -18,8 +19,58 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .base import Emulator, needs, unique_name
+from .seed import TreeNamespace
 
 USERNAME = "storages"
+
+
+class SFTPNamespace(TreeNamespace):
+    """A directory, through a raw paramiko SFTP client (password auth) to the emulator."""
+
+    def __init__(self, emulator: Any, options: dict[str, Any]) -> None:
+        super().__init__(emulator, options)
+        self.root = (options.get("location") or "/").rstrip("/") or "/"
+
+    def _connect(self) -> Any:
+        return self.emulator.client()
+
+    def _disconnect(self, sftp: Any) -> None:
+        sftp.close()
+        sftp._ssh_client.close()
+
+    @property
+    def sftp(self) -> Any:
+        return self.connection
+
+    def _list(self, path: str) -> tuple[list[str], list[str]]:
+        try:
+            entries = self.sftp.listdir_attr(path)
+        except FileNotFoundError:
+            return [], []
+        dirs = [e.filename for e in entries if stat.S_ISDIR(e.st_mode or 0)]
+        files = [e.filename for e in entries if stat.S_ISREG(e.st_mode or 0)]
+        return dirs, files
+
+    def _mkdir(self, path: str) -> None:
+        try:
+            self.sftp.mkdir(path)
+        except OSError:
+            if not stat.S_ISDIR(self.sftp.stat(path).st_mode or 0):
+                raise
+
+    def _write(self, path: str, data: bytes) -> None:
+        with self.sftp.open(path, "wb") as f:
+            f.write(data)
+
+    def _read(self, path: str) -> bytes:
+        with self.sftp.open(path, "rb") as f:
+            return f.read()
+
+    def _remove(self, path: str) -> None:
+        self.sftp.remove(path)
+
+    def _rmdir(self, path: str) -> None:
+        self.sftp.rmdir(path)
 
 
 class SFTPEmulator(Emulator):
@@ -27,6 +78,7 @@ class SFTPEmulator(Emulator):
 
     name = "sftp"
     backend = "storages.backends.sftpstorage.SFTPStorage"
+    namespace_class = SFTPNamespace
 
     def __init__(self, base_dir: str | Path | None = None) -> None:
         super().__init__()
@@ -212,4 +264,4 @@ def conformance_target(get: Callable[[str], Any]) -> tuple[str, dict[str, Any]]:
     return emulator.backend, emulator.new_namespace()
 
 
-__all__ = ["SFTPEmulator", "conformance_target"]
+__all__ = ["SFTPEmulator", "SFTPNamespace", "conformance_target"]

@@ -4,7 +4,6 @@ storage makers, private emulators, planted temporary names."""
 from __future__ import annotations
 
 import contextlib
-import io
 import posixpath
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -12,27 +11,9 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from emulators.base import Emulator, EmulatorUnavailable
+from emulators.contract.support import FailingSource  # noqa: F401 - the backends' tests import it from here
 from emulators.pytest_plugin import _unavailable
 from storages.core import temp_name
-
-
-class FailingSource(io.RawIOBase):
-    """A source that yields ``limit`` bytes, then fails with ``OSError("source failed ...")``
-    (a disk or network error in the middle of a save)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.sent = limit, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self.sent >= self.limit:
-            raise OSError(f"source failed after {self.sent} bytes")
-        n = min(len(buffer), self.limit - self.sent)
-        buffer[:n] = b"z" * n
-        self.sent += n
-        return n
 
 
 @contextlib.contextmanager

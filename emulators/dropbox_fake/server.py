@@ -41,11 +41,12 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, store: Store, ssl_context: ssl.SSLContext | None) -> None:
+    def __init__(self, store: Store, ssl_context: ssl.SSLContext | None, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
         self.store = store
         self.ssl_context = ssl_context
         self.scheme = "https" if ssl_context else "http"
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((host, port), _Handler)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         if self.ssl_context is None:
@@ -124,6 +125,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path == "/oauth2/token":
                 self._oauth(body)
+            elif path == "/_fake/reset":  # what DropboxEmulator.reset() does, for a fake in a container
+                self.server.store.reset()
+                self._text(200, "ok")
             elif path.startswith("/2/") and path[3:] in ROUTES:
                 self._route(path[3:], body)
             else:
@@ -301,15 +305,21 @@ class _ChunkedReader:
 
 
 class FakeDropboxServer:
-    """The fake on two loopback ports: plain HTTP and HTTPS (certificate given)."""
+    """The fake on two loopback ports: plain HTTP and HTTPS (certificate given).
 
-    def __init__(self, store: Store, cert: str | None = None, key: str | None = None) -> None:
+    ``host``, ``port`` and ``https_port`` choose where they listen (a container binds given ports).
+    """
+
+    def __init__(self, store: Store, cert: str | None = None, key: str | None = None, *,
+                 host: str = "127.0.0.1", port: int = 0, https_port: int = 0) -> None:
         self.store = store
         context = None
         if cert and key:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
-        self._servers = [_Server(store, None)] + ([_Server(store, context)] if context else [])
+        self._servers = [_Server(store, None, host, port)]
+        if context:
+            self._servers.append(_Server(store, context, host, https_port))
         self._threads = [
             threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1},
                              name=f"dropbox-fake-{s.scheme}", daemon=True)

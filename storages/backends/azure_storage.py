@@ -16,11 +16,21 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
-from storages.core import BaseStorage, ObjectInfo, Option, Upload, require, split_listing, to_bool, to_int
-from storages.core.errors import translated
-from storages.core.parallel import PartPool
+from storages.core import (
+    BaseStorage,
+    ObjectInfo,
+    Option,
+    PartPool,
+    ServiceUnavailable,
+    Upload,
+    require,
+    split_listing,
+    to_bool,
+    to_int,
+    translated,
+)
 
 #: Keyword arguments of ``azure.storage.blob.ContentSettings`` (AZURE_OBJECT_PARAMETERS keys).
 CONTENT_SETTINGS = ("content_type", "content_encoding", "content_language", "content_disposition",
@@ -31,7 +41,7 @@ MAX_BLOB_NAME = 1024
 
 
 def _blob() -> Any:
-    return require("azure.storage.blob", "azure")
+    return require("azure.storage.blob", AzureStorage.sdk_extra)
 
 
 class AzureStorage(BaseStorage):
@@ -66,6 +76,8 @@ class AzureStorage(BaseStorage):
     }
     #: Blobs per listing page (None: the service's default, 5000).
     list_page_size: int | None = None
+    sdk_modules, sdk_extra = ("azure.storage.blob",), "azure"
+    container_option, container_kind = "azure_container", "container"
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -94,11 +106,7 @@ class AzureStorage(BaseStorage):
     # -- client ----------------------------------------------------------------
     @property
     def container(self) -> str:
-        if not self.azure_container:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__} needs a container: set AZURE_CONTAINER "
-                "(or the 'azure_container' option)")
-        return self.azure_container
+        return self.container_name()
 
     @property
     def azure_protocol(self) -> str:
@@ -155,13 +163,7 @@ class AzureStorage(BaseStorage):
         except ValueError as exc:  # the SDK's messages about bad configuration never echo secrets
             setting = "AZURE_CONNECTION_STRING" if self.connection_string else "the Azure settings"
             raise ImproperlyConfigured(f"{setting} cannot be used for {self.endpoint()}: "
-                                       f"{self._redact(str(exc))}") from None
-
-    def _redact(self, text: str) -> str:
-        for secret in (self.account_key, self.sas_token, self.connection_string):
-            if isinstance(secret, str) and len(secret) >= 6 and secret in text:
-                return "(message withheld: it contains a secret)"
-        return text
+                                       f"{self.redact(str(exc))}") from None
 
     def _service(self) -> Any:
         return self._per_thread("service", self._make_service_client)
@@ -181,21 +183,21 @@ class AzureStorage(BaseStorage):
 
     def _blob_client(self, key: str) -> Any:
         if len(key) > MAX_BLOB_NAME:
-            raise ValueError(f"Azure blob names are at most {MAX_BLOB_NAME} characters; {key[:40]!r}... "
-                             f"has {len(key)}")
+            raise SuspiciousFileOperation(f"Azure blob names are at most {MAX_BLOB_NAME} characters; "
+                                          f"{key[:40]!r}... has {len(key)}")
         return self._container().get_blob_client(key)
 
     # -- errors ----------------------------------------------------------------
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
-        errors = require("azure.core.exceptions", "azure")
+        errors = self._require("azure.core.exceptions")
         code = _code(exc)
         where = f"container {self.azure_container!r} at {self.endpoint()}"
         if isinstance(exc, errors.ResourceNotFoundError):
             if code == "ContainerNotFound":
-                return ImproperlyConfigured(
-                    f"Azure container {self.azure_container!r} (AZURE_CONTAINER) does not exist at "
-                    f"{self._account_url()}; create it first (the storage never creates containers)")
+                return self.missing_container()
             return FileNotFoundError(f"{name!r} does not exist in Azure {where}")
+        if _is_conflict(exc):  # only create-only writes carry a condition
+            return FileExistsError(f"{name!r} already exists in Azure {where}")
         if isinstance(exc, errors.ClientAuthenticationError):
             return PermissionError(
                 f"Azure refused access to {name!r} in {where} ({code or exc.status_code}); check "
@@ -206,7 +208,7 @@ class AzureStorage(BaseStorage):
                 f"Azure rejected the name of {name!r} or of {where} ({code}); container names are 3-63 "
                 "lowercase letters, digits and hyphens")
         if isinstance(exc, (errors.ServiceRequestError, errors.ServiceResponseError)):
-            return ConnectionError(f"Azure Blob endpoint {self.endpoint()} is unreachable: "
+            return ServiceUnavailable(f"Azure Blob endpoint {self.endpoint()} is unreachable: "
                                    f"{type(exc).__name__}")
         if isinstance(exc, errors.HttpResponseError) and exc.status_code == 403:
             return PermissionError(f"Azure refused access to {name!r} in {where} ({code or 403})")
@@ -241,13 +243,20 @@ class AzureStorage(BaseStorage):
         """ContentSettings keywords for blob ``name`` (AZURE_OBJECT_PARAMETERS); override per file."""
         return dict(self.object_parameters)
 
-    def _delete(self, key: str) -> None:
-        errors = require("azure.core.exceptions", "azure")
+    def _delete(self, key: str) -> bool:
+        errors = self._require("azure.core.exceptions")
         try:
             self._blob_client(key).delete_blob(timeout=self.timeout)
         except errors.ResourceNotFoundError as exc:
             if _code(exc) == "ContainerNotFound":
                 raise
+            return False
+        return True
+
+    def _is_dir(self, prefix: str) -> bool:
+        blobs = self._container().list_blobs(name_starts_with=prefix or None, results_per_page=1,
+                                             timeout=self.timeout)
+        return next(iter(blobs), None) is not None
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         blob = _blob()
@@ -297,7 +306,8 @@ class AzureStorage(BaseStorage):
         """A user-delegation key valid until at least ``expiry`` (fetched once, reused)."""
         now = datetime.now(timezone.utc)
         if expiry - now > MAX_DELEGATION:
-            raise ValueError("User-delegation SAS URLs can be valid for at most 7 days")
+            raise ImproperlyConfigured("User-delegation SAS URLs (AZURE_TOKEN_CREDENTIAL) last 7 days at "
+                                       "most: lower AZURE_URL_EXPIRATION_SECS or url(expire=...)")
         with self._delegation_lock:
             if self._delegation is None or self._delegation[1] < expiry:
                 key_expiry = now + MAX_DELEGATION
@@ -348,14 +358,8 @@ class _AzureUpload(Upload):
         self._client.stage_block(block_id, data, length=len(data), timeout=self._storage.timeout)
 
     def commit(self, tail: bytes) -> None:
-        try:
-            self._commit(tail)
-        except Exception as exc:
-            if self._create_only and _is_conflict(exc):
-                raise FileExistsError(f"{self._client.blob_name!r} already exists") from exc
-            raise
-
-    def _commit(self, tail: bytes) -> None:
+        # A refused create-only commit (the name is taken) is translated by the storage;
+        # after any failure the shared writer calls abort(), which stops the part pool.
         timeout = self._storage.timeout
         if not self._blocks:
             # One request; overwrite=False makes the SDK send If-None-Match: *.
@@ -379,7 +383,7 @@ class _AzureUpload(Upload):
 
 
 def _is_conflict(exc: BaseException) -> bool:
-    errors = require("azure.core.exceptions", "azure")
+    errors = require("azure.core.exceptions", AzureStorage.sdk_extra)
     return isinstance(exc, (errors.ResourceExistsError, errors.ResourceModifiedError)) or \
         _code(exc) in {"BlobAlreadyExists", "ConditionNotMet"}
 

@@ -22,8 +22,9 @@ from storages.core import (
     ObjectInfo,
     Option,
     ServiceUnavailable,
+    StorageError,
     Upload,
-    require,
+    not_empty,
     to_bool,
     translated,
 )
@@ -171,6 +172,7 @@ class DropboxStorage(BaseStorage):
     }
     #: Upload part size: Dropbox hashes content in 4 MiB blocks; upstream used 4 MiB chunks.
     part_size = 4 * 1024 * 1024
+    sdk_modules, sdk_extra = ("dropbox",), "dropbox"
     file_overwrite: bool | None = None  # type: ignore[assignment]
 
     def __init__(self, oauth2_access_token: str | None = None, **kwargs: Any) -> None:
@@ -203,7 +205,7 @@ class DropboxStorage(BaseStorage):
         return self._per_thread("client", self._new_client)
 
     def _new_client(self) -> Any:
-        dropbox = require("dropbox", "dropbox")
+        dropbox = self._require("dropbox")
         refresh = self.app_key and self.oauth2_refresh_token
         if not self.oauth2_access_token and not refresh:
             raise ImproperlyConfigured(f"{type(self).__name__} needs credentials: set {CREDENTIAL_SETTINGS}.")
@@ -230,19 +232,10 @@ class DropboxStorage(BaseStorage):
     def _stat(self, key: str) -> ObjectInfo:
         from dropbox.files import FileMetadata
 
-        path = self._path(key)
-        if not path:
-            raise IsADirectoryError(f"{path!r} is the Dropbox root folder")
-        metadata = self.client.files_get_metadata(path)
+        metadata = self.client.files_get_metadata(self._path(key))
         if not isinstance(metadata, FileMetadata):
-            raise IsADirectoryError(f"{path!r} is a folder in Dropbox, not a file")
+            raise IsADirectoryError(f"{key!r} is a folder in Dropbox, not a file")
         return self._info(metadata)
-
-    def exists(self, name: str) -> bool:
-        try:
-            return super().exists(name)
-        except IsADirectoryError:
-            return True
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         headers = {"Range": f"bytes={start}-"} if start else None
@@ -254,17 +247,23 @@ class DropboxStorage(BaseStorage):
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         return _SessionUpload(self.client, self._path(key), create_only)
 
-    def _delete(self, key: str) -> None:
+    def _delete(self, key: str) -> bool:
+        """Dropbox deletes folders with their contents: look first, and remove only a file or an
+        empty folder. (A file added to that folder between the look and the delete goes too.)"""
         from dropbox.exceptions import ApiError
+        from dropbox.files import FolderMetadata
 
         path = self._path(key)
-        if path == self._path(self.root_path):
-            raise ValueError(f"Refusing to delete the storage root {self.root_path!r}")
         try:
-            self.client.files_delete_v2(path)
+            metadata = self.client.files_get_metadata(path)
         except ApiError as exc:
-            if "not_found" not in _tags(exc.error):
-                raise
+            if "not_found" in _tags(exc.error):
+                return False
+            raise
+        if isinstance(metadata, FolderMetadata) and self.client.files_list_folder(path, limit=1).entries:
+            raise not_empty(key, self.endpoint())
+        self.client.files_delete_v2(path)
+        return True
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         from dropbox.exceptions import ApiError
@@ -284,11 +283,8 @@ class DropboxStorage(BaseStorage):
                         return sorted(dirs), sorted(files)
                     result = self.client.files_list_folder_continue(result.cursor)
             except ApiError as exc:
-                tags = _tags(exc.error)
-                if tags[-1:] == ["not_found"]:
-                    return [], []
-                if tags != ["reset"]:
-                    raise
+                if _tags(exc.error) != ["reset"]:
+                    raise  # not_found / not_folder: FileNotFoundError / NotADirectoryError
         raise ServiceUnavailable(f"Dropbox at {self.endpoint()} kept resetting the listing of {prefix!r}")
 
     def url(self, name: str) -> str:
@@ -312,15 +308,14 @@ class DropboxStorage(BaseStorage):
         if isinstance(exc, dbx.AuthError):
             tag = getattr(exc.error, "_tag", "other")
             if tag in ("invalid_access_token", "expired_access_token"):
-                return ImproperlyConfigured(
-                    f"{where} rejected the credentials ({tag}): check {CREDENTIAL_SETTINGS}.")
+                return PermissionError(f"{where} refused the token ({tag}): check {CREDENTIAL_SETTINGS}.")
             if tag == "missing_scope":
                 scope = exc.error.get_missing_scope().required_scope
                 return PermissionError(f"{where}: the token lacks the {scope!r} scope needed for {name!r}")
             return PermissionError(f"{where} refused access to {name!r} ({tag})")
         if isinstance(exc, dbx.BadInputError) and "invalid_client" in str(exc.message):
-            return ImproperlyConfigured(f"{where} refused the app credentials: check DROPBOX_APP_KEY and "
-                                        "DROPBOX_APP_SECRET.")
+            return PermissionError(f"{where} refused the app credentials: check DROPBOX_APP_KEY and "
+                                   "DROPBOX_APP_SECRET.")
         if isinstance(exc, (dbx.InternalServerError, dbx.RateLimitError)):
             return ServiceUnavailable(f"{where} is unavailable ({type(exc).__name__}) for {name!r}")
         if isinstance(exc, requests.exceptions.SSLError):
@@ -346,12 +341,12 @@ class DropboxStorage(BaseStorage):
         if tagset & {"malformed_path", "disallowed_name"}:
             return SuspiciousFileOperation(f"{where} refuses the name {name!r} ({summary})")
         if tagset & NO_SPACE:
-            return OSError(errno.ENOSPC, f"{where}: no space left ({summary})", name)
+            return StorageError(errno.ENOSPC, f"{where}: no space left ({summary})", name)
         if tagset & DENIED:
             return PermissionError(errno.EACCES, f"{where}: permission denied ({summary})", name)
         if tagset & {"too_many_write_operations", "content_hash_mismatch"}:
             return ServiceUnavailable(f"{where}: {summary} for {name!r}; try again")
-        return None
+        return None  # the storage's generic error
 
 
 DropBoxStorage = DropboxStorage

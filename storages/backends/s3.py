@@ -11,8 +11,9 @@ from urllib.parse import quote, urlencode
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured
 
-from storages.core import BaseStorage, ObjectInfo, Option, Upload, require, split_listing, to_bool, to_int
+from storages.core import BaseStorage, ObjectInfo, Option, Upload, split_listing, to_bool, to_int
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
+from storages.core.errors import ServiceUnavailable, translated
 from storages.core.parallel import PartPool
 
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -54,7 +55,9 @@ class S3Storage(BaseStorage):
         Option("proxies", ("AWS_S3_PROXIES",), None),
         Option("transfer_config", ("AWS_S3_TRANSFER_CONFIG",), None),
         Option("client_config", ("AWS_S3_CLIENT_CONFIG",), None),
-        Option("max_memory_size", ("AWS_S3_MAX_MEMORY_SIZE",), 0, convert=to_int),
+        Option("max_memory_size", ("AWS_S3_MAX_MEMORY_SIZE",), 0, convert=to_int, deprecated=(
+            "it has no effect: files stream to S3 in parts while you write, so memory is bounded by "
+            "AWS_S3_TRANSFER_CONFIG (multipart_chunksize x max_concurrency), never by the file size")),
         Option("default_content_type", ("AWS_S3_DEFAULT_CONTENT_TYPE",), "application/octet-stream"),
         Option("cloudfront_key", ("AWS_CLOUDFRONT_KEY",), None, secret=True),
         Option("cloudfront_key_id", ("AWS_CLOUDFRONT_KEY_ID",), None),
@@ -64,6 +67,8 @@ class S3Storage(BaseStorage):
         "accessed_time": "S3 does not record access times",
     }
     decode_gzip = True
+    sdk_modules, sdk_extra = ("boto3",), "s3"
+    container_option, auto_create_option = "bucket_name", "auto_create_bucket"
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -81,11 +86,7 @@ class S3Storage(BaseStorage):
     # -- client ----------------------------------------------------------------
     @property
     def bucket(self) -> str:
-        if not self.bucket_name:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__} needs a bucket: set AWS_STORAGE_BUCKET_NAME "
-                "(or the 'bucket_name' option)")
-        return self.bucket_name
+        return self.container_name()
 
     def _effective_endpoint(self) -> str | None:
         return self.endpoint_url
@@ -119,7 +120,7 @@ class S3Storage(BaseStorage):
         return self.signature_version
 
     def _make_client(self, *, unsigned: bool = False) -> Any:
-        boto3 = require("boto3", "s3")
+        boto3 = self._require("boto3")
         from botocore.exceptions import ProfileNotFound
 
         try:
@@ -169,31 +170,31 @@ class S3Storage(BaseStorage):
 
     # -- errors ----------------------------------------------------------------
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
-        botocore = require("botocore.exceptions", "s3")
+        botocore = self._require("botocore.exceptions")
         if isinstance(exc, botocore.ClientError):
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in NOT_FOUND_CODES:
                 return FileNotFoundError(f"{name!r} does not exist in S3 bucket {self.bucket_name!r}")
             if code == "NoSuchBucket":
-                return FileNotFoundError(
-                    f"S3 bucket {self.bucket_name!r} (AWS_STORAGE_BUCKET_NAME) does not exist at "
-                    f"{self.endpoint()}; create it or set AWS_AUTO_CREATE_BUCKET = True")
+                return self.missing_container()
             if code in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
                 return FileExistsError(f"{name!r} already exists in S3 bucket {self.bucket_name!r}")
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+                return ServiceUnavailable(f"S3 endpoint {self.endpoint()} failed: {exc}")
             if code in DENIED_CODES:
                 return PermissionError(
                     f"S3 refused access to {name!r} in bucket {self.bucket_name!r} ({code}); check "
                     "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy")
-            return None
+            return super().translate_error(exc, name)
         if isinstance(exc, botocore.NoCredentialsError):
             return ImproperlyConfigured(
                 "No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
                 "(or AWS_S3_SESSION_PROFILE, or the SDK's environment)")
         if isinstance(exc, (botocore.EndpointConnectionError, botocore.ConnectTimeoutError,
                             botocore.ReadTimeoutError, botocore.ConnectionClosedError)):
-            return ConnectionError(f"S3 endpoint {self.endpoint()} is unreachable: {exc}")
+            return ServiceUnavailable(f"S3 endpoint {self.endpoint()} is unreachable: {exc}")
         if isinstance(exc, (botocore.ResponseStreamingError, botocore.IncompleteReadError)):
-            return ConnectionError(
+            return ServiceUnavailable(
                 f"S3 endpoint {self.endpoint()} broke off the transfer of {name!r} (bucket "
                 f"{self.bucket_name!r}): {exc}")
         return super().translate_error(exc, name)
@@ -238,8 +239,15 @@ class S3Storage(BaseStorage):
         """Extra ``put_object`` parameters for ``name``; override to vary them per file."""
         return dict(self.object_parameters or {})
 
-    def _delete(self, key: str) -> None:
+    def _delete(self, key: str) -> bool:
+        if not self._is_file(key):  # S3 answers a DELETE the same whether or not the key existed
+            return False
         self._client().delete_object(Bucket=self.bucket, Key=key)
+        return True
+
+    def _is_dir(self, prefix: str) -> bool:
+        listed = self._client().list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
+        return bool(listed.get("Contents"))
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         paginator = self._client().get_paginator("list_objects_v2")
@@ -266,8 +274,9 @@ class S3Storage(BaseStorage):
         params = {"Bucket": self.bucket, "Key": key, **(parameters or {})}
         client = self._client() if self.querystring_auth else \
             self._per_thread("unsigned_client", lambda: self._make_client(unsigned=True))
-        return client.generate_presigned_url("get_object", Params=params, ExpiresIn=expire,
-                                             HttpMethod=http_method)
+        with translated(self, name):
+            return client.generate_presigned_url("get_object", Params=params, ExpiresIn=expire,
+                                                 HttpMethod=http_method)
 
     def _cloudfront_sign(self, url: str, expire: int) -> str:
         from botocore.signers import CloudFrontSigner
@@ -277,7 +286,10 @@ class S3Storage(BaseStorage):
         key_bytes = self.cloudfront_key
         if isinstance(key_bytes, str):
             key_bytes = key_bytes.encode()
-        private_key = serialization.load_pem_private_key(key_bytes, password=None)
+        try:
+            private_key = serialization.load_pem_private_key(key_bytes, password=None)
+        except (TypeError, ValueError) as exc:
+            raise ImproperlyConfigured("AWS_CLOUDFRONT_KEY is not an unencrypted PEM private key") from exc
         signer = CloudFrontSigner(
             self.cloudfront_key_id,
             # CloudFront's signing scheme is RSA-SHA1.

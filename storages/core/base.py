@@ -1,46 +1,62 @@
 """Django's Storage contract, implemented once on top of a few backend hooks.
 
-A backend subclasses :class:`BaseStorage`, declares its ``options`` and
-implements the hooks: ``_stat``, ``_open_stream``, ``_begin_upload``,
-``_delete``, ``_list``, ``url`` and ``translate_error``. Everything else —
-name validation, the overwrite policy, streaming saves, missing-file errors,
-time zones, capabilities — lives here.
+A backend subclasses :class:`BaseStorage`, declares its ``options`` (and, where the
+service has one, the option naming its bucket/container), the SDK it imports and
+the extra that installs it, the capabilities it lacks, and implements the hooks:
+``_stat``, ``_open_stream``, ``_begin_upload``, ``_delete``, ``_list``, ``_is_dir``
+(object stores), ``url`` and ``translate_error``. Everything else — name
+validation, the overwrite policy, streaming saves, directories, missing-file and
+missing-container errors, time zones, capabilities — lives here.
+
+Directories (one rule for every backend)
+    A name is a *directory* when it is the root, when a file lies below it
+    (``name/...``), or, on services with real directories (FTP, SFTP, Dropbox),
+    when such a directory exists, even empty. Object stores have no empty
+    directories. ``exists(name)`` is True for a file or a directory: one metadata
+    request for a file; after a miss, object stores ask one one-key listing of
+    ``name/``. ``size``, ``open`` (read) and ``get_*_time`` of a directory raise
+    ``IsADirectoryError``; of nothing, ``FileNotFoundError``. ``listdir(name)``
+    gives the direct children ``(dirs, files)`` across every page, and
+    ``([], [])`` for a name that is not a directory (missing, or a file).
+    ``delete(name)`` deletes a file; a missing name is a no-op; a directory is
+    never deleted recursively: an empty real directory is removed (as Django's
+    ``FileSystemStorage`` does), any other directory raises ``IsADirectoryError``
+    and nothing is deleted; the root is never deleted. This is what
+    ``collectstatic --clear`` relies on: ``exists("")`` and ``exists(dir)`` are
+    True while files lie below, and it deletes files one by one.
+
+Errors (see ``storages.core.errors``)
+    Every SDK call runs inside ``translated``: what leaves a public method is one of
+    Django's/Python's errors, chained to the SDK's. A bucket/container that does not
+    exist is one error on every backend, :meth:`BaseStorage.missing_container`.
 """
 
 from __future__ import annotations
 
+import errno
 import mimetypes
 import os
 import posixpath
 import threading
 from datetime import datetime
 from datetime import timezone as dt_timezone
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
-from django.core.exceptions import SuspiciousFileOperation
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import File
 from django.core.files.storage import Storage
 from django.core.files.utils import validate_file_name
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
-from .errors import ServiceUnavailable, translated
-from .files import ObjectInfo, RemoteFile, Upload, _Writer
-from .names import dir_prefix, join_root
-from .options import Configurable
+from .capabilities import Capability, unsupported_table
+from .errors import ServiceUnavailable, StorageError, not_empty, redact, secret_strings, translated
+from .files import READ_MODES, ObjectInfo, RemoteFile, Upload, _Writer
+from .names import clean_name, dir_prefix, join_root
+from .options import Configurable, Option
+from .sdk import require
 
 T = TypeVar("T")
-
-#: Every capability a backend may lack; tests that need one declare it.
-CAPABILITIES = {
-    "ranges": "reads can start at an offset without fetching the bytes before it",
-    "signed_urls": "url() returns a link the service checks (signature and expiry)",
-    "fetchable_urls": "url() returns an http(s) link that serves the bytes",
-    "modified_time": "get_modified_time()",
-    "created_time": "get_created_time()",
-    "accessed_time": "get_accessed_time()",
-    "create_only": "a save with overwriting off cannot replace an object, even under a race",
-}
 
 MAX_NAME_ATTEMPTS = 100
 
@@ -49,8 +65,17 @@ MAX_NAME_ATTEMPTS = 100
 class BaseStorage(Configurable, Storage):
     """Shared implementation of Django's ``Storage`` API for remote services."""
 
-    #: capability -> reason this backend cannot do it (see CAPABILITIES).
-    unsupported: dict[str, str] = {}
+    #: capability -> reason this backend cannot do it (names: ``Capability``; checked at class creation).
+    unsupported: Mapping[Capability, str] = {}
+    #: The SDK modules this backend imports, and the extra that installs them
+    #: (``pip install 'django-storages[<extra>]'``); a missing one is named in the error.
+    sdk_modules: tuple[str, ...] = ()
+    sdk_extra: str | None = None
+    #: The option naming the bucket/container, on services that have one, and the
+    #: option that creates a missing one on first use (if the backend has it).
+    container_option: str | None = None
+    auto_create_option: str | None = None
+    container_kind = "bucket"
     #: Bytes per upload part; the writer holds at most one part in memory.
     part_size: int = 8 * 1024 * 1024
     #: Read buffer size.
@@ -61,6 +86,12 @@ class BaseStorage(Configurable, Storage):
     #: ``file_overwrite`` (annotation only: a class value here would shadow the
     #: backend's setting and default in option resolution).
     file_overwrite: bool
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = vars(cls).get("unsupported")
+        if isinstance(declared, Mapping):  # a property (libcloud) validates its own tables
+            cls.unsupported = unsupported_table(declared, cls.__qualname__)
 
     def _options_changed(self) -> None:
         self._local = threading.local()
@@ -82,18 +113,68 @@ class BaseStorage(Configurable, Storage):
             setattr(self._local, attr, value)
         return value
 
-    def capabilities(self) -> set[str]:
-        return set(CAPABILITIES) - set(self.unsupported)
+    def _require(self, module: str) -> Any:
+        """Import one of this backend's SDK modules, or say which extra installs it."""
+        return require(module, self.sdk_extra or "all")
+
+    def capabilities(self) -> set[Capability]:
+        return set(Capability) - set(self.unsupported)
 
     def endpoint(self) -> str:
         """Where the service is, for error messages (no credentials)."""
         return type(self).__name__
 
+    # -- the bucket/container --------------------------------------------------
+    def _option(self, name: str) -> Option:
+        return next(opt for opt in self.options if opt.name == name)
+
+    def container_setting(self) -> str:
+        """The setting that names the bucket/container, for messages."""
+        option = self._option(self.container_option) if self.container_option else None
+        return (option.settings or (repr(option.name),))[0] if option else "(none)"
+
+    def container_name(self) -> str:
+        """The configured bucket/container; ImproperlyConfigured naming the setting if unset."""
+        value = getattr(self, self.container_option, None) if self.container_option else None
+        if not value:
+            how = self._option(self.container_option).describe() if self.container_option else "it"
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a {self.container_kind}: set {how}")
+        return str(value)
+
+    def missing_container(self) -> ImproperlyConfigured:
+        """The one error, on every backend, for a bucket/container that does not exist."""
+        hint = "create it first"
+        if self.auto_create_option:
+            hint += f" or set {self._option(self.auto_create_option).settings[0]} = True"
+        return ImproperlyConfigured(
+            f"{type(self).__name__}: the {self.container_kind} {self.container_name()!r} "
+            f"({self.container_setting()}) does not exist at {self.endpoint()}; {hint}")
+
+    # -- errors ------------------------------------------------------------------
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
-        """Map an SDK error to a Django/Python one; backends override."""
-        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-            return ServiceUnavailable(f"{type(self).__name__} could not reach {self.endpoint()}: {exc}")
+        """Map an SDK error to a Django/Python one (see ``storages.core.errors``);
+        backends override, handle what they know and end with ``super()``."""
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+            return SuspiciousFileOperation(f"{self.endpoint()} refuses the name {name!r}: {exc.strerror}")
+        if isinstance(exc, (ConnectionError, TimeoutError, OSError, EOFError)):
+            return ServiceUnavailable(f"{type(self).__name__} could not reach {self.endpoint()}: "
+                                      f"{self.redact(str(exc))}")
         return None
+
+    def unexpected_error(self, exc: BaseException, name: str) -> StorageError:
+        """The exit for an error no ``translate_error`` knows: names the endpoint, never a secret."""
+        kind = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        return StorageError(f"{type(self).__name__} failed on {name!r} at {self.endpoint()}: "
+                            f"{kind}: {self.redact(str(exc))}")
+
+    def _secret_strings(self) -> list[str]:
+        public = self.option_values()
+        return [text for key, value in self.option_values(include_secrets=True).items()
+                if key not in public for text in secret_strings(value)]
+
+    def redact(self, text: str) -> str:
+        """``text`` without any of this storage's secrets."""
+        return redact(text, self._secret_strings())
 
     # -- hooks ---------------------------------------------------------------
     def _stat(self, key: str) -> ObjectInfo:
@@ -109,14 +190,23 @@ class BaseStorage(Configurable, Storage):
         """An Upload for ``key``; create-only uploads raise FileExistsError on commit."""
         raise NotImplementedError
 
-    def _delete(self, key: str) -> None:
-        """Delete an object; missing is not an error."""
+    def _delete(self, key: str) -> bool:
+        """Delete the file at ``key`` and say whether there was one (a service that cannot
+        tell from the delete asks first). Services with real directories also remove an
+        empty directory, and raise ``errors.not_empty`` for one that is not."""
         raise NotImplementedError
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         """Direct children (dirs, files) under ``prefix`` ('' or ending in '/'),
-        following every page."""
+        following every page. May raise FileNotFoundError/NotADirectoryError when
+        ``prefix`` is not a directory."""
         raise NotImplementedError
+
+    def _is_dir(self, prefix: str) -> bool:
+        """Whether anything lies under ``prefix`` (ends in '/'): object stores answer with one
+        one-key listing, which also reports a missing bucket/container. Services with real
+        directories keep this default: their ``_stat`` raises IsADirectoryError for one."""
+        return False
 
     def _start_upload(self, name: str, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         if content_type is None:
@@ -126,7 +216,14 @@ class BaseStorage(Configurable, Storage):
 
     # -- Django Storage API --------------------------------------------------
     def _open(self, name: str, mode: str = "rb") -> RemoteFile:
-        return RemoteFile(self, name, mode)
+        if self._is_root(name):
+            raise IsADirectoryError(errno.EISDIR, "the storage root is a directory", name)
+        try:
+            return RemoteFile(self, name, mode)
+        except FileNotFoundError:
+            if mode in READ_MODES and self._has_entries(name):
+                raise self._a_directory(name) from None
+            raise
 
     def _save(self, name: str, content: File) -> str:
         self._write(name, content, create_only=False)
@@ -179,17 +276,49 @@ class BaseStorage(Configurable, Storage):
             return _truncate(name.replace("\\", "/"), max_length)
         return super().get_available_name(name, max_length=max_length)
 
+    # -- files and directories (see "Directories" above) ------------------------
     def exists(self, name: str) -> bool:
+        """True for a file and for a directory."""
         try:
             self._stat_name(name)
         except FileNotFoundError:
             return False
+        except IsADirectoryError:
+            return True
         return True
 
     def _stat_name(self, name: str) -> ObjectInfo:
+        """The file's metadata; IsADirectoryError for a directory, FileNotFoundError for nothing."""
         key = self._key(name)
+        if self._is_root(name):
+            self._has_entries(name)  # reaches the service: a missing bucket/container is reported
+            raise self._a_directory(name)
+        try:
+            with translated(self, name):
+                return self._stat(key)
+        except FileNotFoundError:
+            if self._has_entries(name):
+                raise self._a_directory(name) from None
+            raise
+
+    def _is_file(self, key: str) -> bool:
+        """Whether a file is at ``key``: for backends whose delete cannot tell."""
+        try:
+            with translated(self, key):
+                self._stat(key)
+        except (FileNotFoundError, IsADirectoryError):
+            return False
+        return True
+
+    def _is_root(self, name: str) -> bool:
+        return not clean_name(name)
+
+    def _has_entries(self, name: str) -> bool:
         with translated(self, name):
-            return self._stat(key)
+            return self._is_dir(dir_prefix(self._key(name)))
+
+    def _a_directory(self, name: str) -> IsADirectoryError:
+        return IsADirectoryError(errno.EISDIR, f"a directory at {self.endpoint()}, not a file", name)
 
     def size(self, name: str) -> int:
         info = self._stat_name(name)
@@ -198,16 +327,25 @@ class BaseStorage(Configurable, Storage):
         return info.size
 
     def delete(self, name: str) -> None:
+        """Delete a file or an empty real directory; never a directory's contents."""
         if not name:
             raise ValueError("The name must be given to delete().")
         key = self._key(name)
+        if self._is_root(name):
+            raise IsADirectoryError(errno.EISDIR, "the storage root is never deleted", name)
         with translated(self, name):
-            self._delete(key)
+            if self._delete(key) or not self._is_dir(dir_prefix(key)):
+                return
+        raise not_empty(name, self.endpoint())
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        """The direct children ``(dirs, files)`` of a directory; ``([], [])`` for anything else."""
         prefix = dir_prefix(self._key(path))
-        with translated(self, path):
-            return self._list(prefix)
+        try:
+            with translated(self, path):
+                return self._list(prefix)
+        except (FileNotFoundError, NotADirectoryError):
+            return [], []
 
     def get_modified_time(self, name: str) -> datetime:
         return self._time(name, "modified")
@@ -219,7 +357,7 @@ class BaseStorage(Configurable, Storage):
         return self._time(name, "accessed")
 
     def _time(self, name: str, which: str) -> datetime:
-        capability = f"{which}_time"
+        capability = Capability(f"{which}_time")
         if capability in self.unsupported:
             raise NotImplementedError(f"{type(self).__name__}: {self.unsupported[capability]}")
         value = getattr(self._stat_name(name), which)
@@ -232,11 +370,10 @@ _django_deconstruct = BaseStorage.deconstruct
 
 
 def _deconstruct_without_secrets(self: BaseStorage) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
-    """Like Django's ``deconstruct()`` (used by migrations), minus secret keywords:
-    a migration file must never carry a key, token or password."""
-    path, args, kwargs = _django_deconstruct(self)
-    secrets = self._secret_names()
-    return path, args, {k: v for k, v in kwargs.items() if k not in secrets}
+    """Like Django's ``deconstruct()`` (used by migrations), but from the keywords the storage
+    resolved (positional arguments included) minus secrets: a migration never carries a secret."""
+    path, _, _ = _django_deconstruct(self)
+    return path, (), self._without_secrets(self._init_kwargs)
 
 
 BaseStorage.deconstruct = _deconstruct_without_secrets  # type: ignore[method-assign]

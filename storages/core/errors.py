@@ -1,19 +1,37 @@
-"""The one place where a backend's SDK errors become Django/Python errors.
+"""The one exit for errors: what may leave a public Storage method, and how SDK errors get there.
 
-A backend implements ``translate_error(exc, name)`` returning the exception to
-raise instead (or ``None`` to let ``exc`` through); :func:`translated` applies it
-and chains the original with ``from``.
+Every call into a backend's SDK runs inside :func:`translated`. An exception that
+is already one of :data:`EXITS` (Django's and Python's own errors, plus the two
+below) passes untouched; any other goes to the backend's
+``translate_error(exc, name)``, which maps what it knows; whatever it does not map
+becomes the backend's generic ``unexpected_error`` (a :class:`StorageError` naming
+the endpoint, with secrets redacted). The original is always chained with ``from``.
+
+The messages shared by every backend live here too: a directory that ``delete()``
+will not remove (:func:`not_empty`). The missing bucket/container error is
+``BaseStorage.missing_container()`` (it needs the storage's settings).
 """
 
 from __future__ import annotations
 
+import errno
 from contextlib import contextmanager
-from typing import Iterator, Protocol
+from typing import Any, Iterator, Mapping, Protocol
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
-# Errors that already speak Django/Python and pass through untouched.
-PASS_THROUGH = (
+
+class ServiceUnavailable(ConnectionError):
+    """The storage service could not be reached or broke off; the message names the endpoint."""
+
+
+class StorageError(OSError):
+    """The service failed or refused an operation, and no more specific error says how.
+    The message names the endpoint and never carries a secret."""
+
+
+#: What may leave a public Storage method. Everything else is translated.
+EXITS: tuple[type[BaseException], ...] = (
     FileNotFoundError,
     FileExistsError,
     PermissionError,
@@ -21,28 +39,68 @@ PASS_THROUGH = (
     NotADirectoryError,
     ImproperlyConfigured,
     SuspiciousFileOperation,
-    ValueError,
-    TypeError,
+    NotImplementedError,
+    ServiceUnavailable,
+    StorageError,
 )
 
 
 class Translator(Protocol):
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None: ...
 
-
-class ServiceUnavailable(ConnectionError):
-    """The storage service could not be reached; the message names the endpoint."""
+    def unexpected_error(self, exc: BaseException, name: str) -> BaseException: ...
 
 
 @contextmanager
 def translated(translator: Translator, name: str = "") -> Iterator[None]:
-    """Run a block, translating SDK errors through ``translator.translate_error``."""
+    """Run a block; any exception not in EXITS leaves translated, chained to the original."""
     try:
         yield
-    except PASS_THROUGH:
+    except EXITS:
         raise
     except Exception as exc:
         new = translator.translate_error(exc, name)
-        if new is None or new is exc:
-            raise
+        if not isinstance(new, EXITS):
+            new = translator.unexpected_error(exc, name)
         raise new from exc
+
+
+def not_empty(name: str, where: str) -> IsADirectoryError:
+    """``delete()`` of a directory that is not empty: nothing is deleted, ever recursively."""
+    return IsADirectoryError(
+        errno.EISDIR, f"{name!r} at {where} is a directory that is not empty; delete() removes files "
+        "and empty directories, never a directory's contents")
+
+
+#: Keys under which a dict (or a ``k=v;k=v`` connection string) holds a secret.
+SECRET_WORDS = ("pass", "secret", "token", "key", "credential", "signature", "sig")
+
+
+def secret_strings(value: Any) -> Iterator[str]:
+    """The secret strings inside a secret option's value: the string itself and, for
+    connection strings and dicts, the values under secret-looking keys."""
+    if isinstance(value, str):
+        yield value
+        for part in value.split(";"):
+            key, sep, item = part.partition("=")
+            if sep and item and _is_secret_key(key):
+                yield item
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if _is_secret_key(str(key)):
+                yield from secret_strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from secret_strings(item)
+
+
+def _is_secret_key(key: str) -> bool:
+    return any(word in key.lower() for word in SECRET_WORDS)
+
+
+def redact(text: str, secrets: Iterator[str] | list[str]) -> str:
+    """``text`` with every secret (of 4 characters or more) replaced by ``***``."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text

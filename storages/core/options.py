@@ -5,13 +5,15 @@ resolved in this order: constructor keyword (how ``STORAGES[...]["OPTIONS"]``
 arrive) > class attribute on a subclass > Django setting > environment > default.
 Unknown keywords raise ``ImproperlyConfigured`` naming the option and the class.
 Values are re-read when Django's ``setting_changed`` fires, so
-``override_settings`` works in tests. Secret options never appear in ``repr()``
-or pickles.
+``override_settings`` works in tests. Secret options never appear in ``repr()``,
+pickles or migrations (``_without_secrets`` is what those carry). An option kept
+only for old configurations is declared ``deprecated`` and warns when set.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -29,7 +31,9 @@ class Option:
     accepted by the constructor; ``aliases`` are further accepted keywords (old
     names). ``settings`` are Django setting names, first found wins; ``env`` are
     environment variables read after the settings. ``convert`` turns a raw value
-    (e.g. an environment string) into the option's type.
+    (e.g. an environment string) into the option's type. ``deprecated`` (an
+    option kept for old configurations) is the ``DeprecationWarning`` given when
+    it is set to anything but its default.
     """
 
     name: str
@@ -39,6 +43,7 @@ class Option:
     secret: bool = False
     aliases: tuple[str, ...] = ()
     convert: Callable[[Any], Any] | None = None
+    deprecated: str | None = None
 
     def describe(self) -> str:
         """How a user sets this option, for error messages."""
@@ -102,6 +107,8 @@ def resolve(options: Iterable[Option], cls: type, kwargs: dict[str, Any]) -> dic
                 value = opt.convert(value)
             except (TypeError, ValueError) as exc:
                 raise ImproperlyConfigured(f"Invalid value for {opt.describe()}: {exc}") from None
+        if opt.deprecated and value != (opt.default() if callable(opt.default) else opt.default):
+            warnings.warn(f"{opt.describe()[4:]}: {opt.deprecated}", DeprecationWarning, stacklevel=4)
         values[opt.name] = value
     return values
 
@@ -180,11 +187,16 @@ class Configurable:
             if include_secrets or not opt.secret
         }
 
+    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Constructor keywords minus secrets: all that pickles and migrations carry. A backend
+        whose options embed a secret (a password in a URL, keys in a dict) strips it here too."""
+        secrets = self._secret_names()
+        return {k: v for k, v in kwargs.items() if k not in secrets}
+
     def __getstate__(self) -> dict[str, Any]:
         # Only the non-secret constructor keywords travel: secrets are resolved
         # again from the class, settings or environment where the pickle is loaded.
-        secrets = self._secret_names()
-        return {"kwargs": {k: v for k, v in self._init_kwargs.items() if k not in secrets}}
+        return {"kwargs": self._without_secrets(self._init_kwargs)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state["kwargs"])  # type: ignore[misc]

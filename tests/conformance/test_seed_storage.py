@@ -1,16 +1,3 @@
-"""SEED.md, "Storage": standard file access, on every backend."""
+"""The conformance suite's `emulators.contract.test_seed_storage`, run here against every selected backend."""
 
-
-def test_exists_open_write_read_delete(storage):
-    assert storage.exists("storage_test") is False
-    file = storage.open("storage_test", "w")
-    file.write("storage contents")
-    file.close()
-
-    assert storage.exists("storage_test") is True
-    file = storage.open("storage_test", "r")
-    assert file.read() == "storage contents"
-    file.close()
-
-    storage.delete("storage_test")
-    assert storage.exists("storage_test") is False
+from emulators.contract.test_seed_storage import *  # noqa: F403

@@ -92,3 +92,19 @@ def test_deconstruct_for_migrations_drops_secrets():
     path, args, kwargs = storage.deconstruct()
     assert path == "storages.backends.s3.S3Storage"
     assert kwargs == {"bucket_name": "b", "location": "media"}
+
+
+def test_a_deprecated_option_warns_only_when_set():
+    import warnings
+
+    class Old(Configurable):
+        options = (Option("spool", ("OLD_SPOOL",), 0, convert=int, deprecated="it has no effect"),)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Old().spool == 0  # left at its default: silent
+    message = r"^OLD_SPOOL setting \(or the 'spool' option\): it has no effect$"
+    with pytest.warns(DeprecationWarning, match=message):
+        assert Old(spool="5").spool == 5
+    with override_settings(OLD_SPOOL=7), pytest.warns(DeprecationWarning, match="OLD_SPOOL"):
+        assert Old().spool == 7

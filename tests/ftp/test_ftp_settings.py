@@ -137,11 +137,6 @@ def test_encoding_setting():
         assert FTPStorage(location=URL).encoding == "latin-1"
 
 
-def test_unknown_option_is_refused():
-    with pytest.raises(ImproperlyConfigured, match="'hostname'"):
-        FTPStorage(location=URL, hostname="x")
-
-
 def test_settings_change_is_picked_up():
     with override_settings(FTP_STORAGE_LOCATION=URL):
         storage = FTPStorage()

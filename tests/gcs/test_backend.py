@@ -230,7 +230,7 @@ def test_missing_bucket_is_explained_on_save(gcs_emulator, size):
 
     storage = GoogleCloudStorage(**gcs_emulator.storage_options(bucket_name="no-such-bucket",
                                                                blob_chunk_size=PART))
-    with pytest.raises(FileNotFoundError, match="GS_BUCKET_NAME.*GS_AUTO_CREATE_BUCKET"):
+    with pytest.raises(ImproperlyConfigured, match="GS_BUCKET_NAME.*GS_AUTO_CREATE_BUCKET"):
         storage.save("x.bin", ContentFile(b"x" * size))
 
 

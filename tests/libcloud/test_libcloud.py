@@ -55,9 +55,10 @@ def test_seed_settings_and_create_container(s3_emulator):
         assert default.provider_name == "amazon_1" and default.open("hello.txt").read() == b"hi"
         with pytest.warns(DeprecationWarning):
             other = LibCloudStorage("amazon_2")
-        assert other.exists("hello.txt") is False
-        with pytest.raises(FileNotFoundError, match=r"create_container\('" + bucket + r"-2'\)"):
-            other.open("hello.txt")
+        missing = rf"'{bucket}-2' \(LIBCLOUD_PROVIDERS\['amazon_2'\]\['bucket'\]\) does not exist"
+        for call in (other.exists, other.open):  # its bucket was never created
+            with pytest.raises(ImproperlyConfigured, match=missing):
+                call("hello.txt")
 
 
 def test_provider_named_default_when_unset(libcloud_emulator):
@@ -294,9 +295,9 @@ def test_local_url_is_the_file_path(local):
     assert local.url("d/u.txt", expire=60) == local.url("d/u.txt")
     with open(local.url("d/u.txt"), "rb") as f:
         assert f.read() == b"u"
-    for name in ("d", "d/"):  # a directory is not a file, as on the object stores
-        assert not local.exists(name)
-        with pytest.raises(FileNotFoundError):
+    for name in ("d", "d/"):  # a directory (storages.core.base, "Directories")
+        assert local.exists(name)
+        with pytest.raises(IsADirectoryError):
             local.open(name)
 
 

@@ -4,6 +4,7 @@ partial object remains, and the storage carries on."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,14 @@ PART = 64 * 1024
 
 class Injected(Exception):
     """A failure injected after (or, for placing, instead of) a real step."""
+
+
+@contextmanager
+def injected_failure():
+    """The save fails with the injected error, translated by the storage (chained with from)."""
+    with pytest.raises(Exception) as info:
+        yield
+    assert isinstance(info.value.__cause__, Injected), repr(info.value)
 
 
 @dataclass
@@ -82,7 +91,7 @@ def test_a_failure_at_any_step_leaves_nothing(staging, monkeypatch, hook, stream
     data = b"s" * (3 * PART + 5 if streamed else 100)
     with monkeypatch.context() as patch:
         patch.setattr(staging.upload_cls, hook, _failing(getattr(staging.upload_cls, hook), hook))
-        with pytest.raises(Injected):
+        with injected_failure():
             storage.save("dir/f.bin", ContentFile(data))
     assert staging.files() == ["keep.txt"]
     assert not storage.exists("dir/f.bin")

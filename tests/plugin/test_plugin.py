@@ -72,10 +72,15 @@ def test_storage_fixture_is_parametrized_by_selection(pytester):
         @pytest.mark.capability("created_time")
         def test_needs_created_time(storage):
             raise AssertionError("S3 has no created time: this must be skipped")
+
+        @pytest.mark.capability("signed_url")
+        def test_misspelt_capability(storage):
+            pass
     ''')
     result = pytester.runpytest_subprocess("--storage-backend=s3", "-p", "no:cacheprovider", "-rs")
-    result.assert_outcomes(passed=1, skipped=1)
+    result.assert_outcomes(passed=1, skipped=1, errors=1)
     result.stdout.fnmatch_lines(["*s3 cannot do created_time: S3 records only a last-modified time*"])
+    result.stdout.fnmatch_lines(["*unknown capability 'signed_url'; valid capabilities: signed_urls*"])
 
 
 def test_strict_mode_fails_when_an_emulator_cannot_start(pytester, monkeypatch):

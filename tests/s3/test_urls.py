@@ -13,11 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.test import override_settings
 
 from emulators.s3 import SECRET_KEY
 from storages.backends.s3 import S3Storage
+from storages.core import StorageError
 
 from .signing import verify_sigv2, verify_sigv4
 
@@ -284,3 +286,17 @@ def test_unknown_session_profile_is_improperly_configured(make_storage):
     for call in (lambda: storage.exists("a.txt"), lambda: storage.url("a.txt")):
         with pytest.raises(ImproperlyConfigured, match="AWS_S3_SESSION_PROFILE 'no-such-profile'"):
             call()
+
+
+def test_url_errors_are_django_and_python_errors(make_storage):
+    """url() makes no request, but botocore and cryptography still refuse bad input."""
+    generic = r"S3Storage failed on 'a.txt' at http://127.*ParamValidationError"
+    with pytest.raises(StorageError, match=generic) as info:
+        make_storage().url("a.txt", parameters={"NoSuchParameter": "x"})
+    assert type(info.value.__cause__).__name__ == "ParamValidationError"
+    not_a_key = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+    storage = S3Storage(bucket_name="b", custom_domain="d111.cloudfront.net", cloudfront_key=not_a_key,
+                        cloudfront_key_id="K2JCJMDEHXQW5F")
+    with pytest.raises(ImproperlyConfigured, match="AWS_CLOUDFRONT_KEY is not an unencrypted PEM") as info:
+        storage.url("a.txt")
+    assert "bm90IGEga2V5" not in str(info.value)

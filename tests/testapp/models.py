@@ -1,25 +1,6 @@
-"""The model of SEED.md's "Model" examples. Its fields' storage is swapped per test."""
-
-import random
+"""Models of this repository's own tests (the conformance suite's model is emulators.contract.models)."""
 
 from django.db import models
-
-from .storage import swappable
-
-
-def random_upload_to(instance, filename):
-    # Evaluated once per save: the directory must not change between calls (#5655).
-    return f"{random.randint(100, 999)}/{filename}"
-
-
-class MyStorage(models.Model):
-    normal = models.FileField(storage=swappable, upload_to="tests")
-    custom = models.FileField(storage=swappable, upload_to=lambda instance, filename: f"custom/{filename}")
-    random = models.FileField(storage=swappable, upload_to=random_upload_to)
-    default = models.FileField(storage=swappable, upload_to="tests", default="tests/default.txt")
-
-    class Meta:
-        app_label = "testapp"
 
 
 class Resume(models.Model):

@@ -15,6 +15,7 @@ hard-link) it into place. The byte-moving parts live in ``.transfer`` and ``.loc
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,7 +25,9 @@ from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
 
-from storages.core import BaseStorage, FromStart, ObjectInfo, Option, Upload, require, to_bool
+from storages.core import BaseStorage, FromStart, ObjectInfo, Option, Upload, to_bool
+from storages.core.capabilities import unsupported_table
+from storages.core.errors import secret_strings
 
 from .local import LocalUpload, open_file
 from .transfer import ChunkStream, StreamUpload, azure_sas_url
@@ -71,6 +74,8 @@ UNSUPPORTED["other"] = {
     "signed_urls": "not verified for this libcloud driver",
     "fetchable_urls": "not verified for this libcloud driver",
 }
+UNSUPPORTED = {family: unsupported_table(table, f"libcloud's {family} drivers")
+               for family, table in UNSUPPORTED.items()}
 
 
 @dataclass
@@ -149,6 +154,8 @@ class LibCloudStorage(BaseStorage):
     )
     #: libcloud's S3 driver uploads 5 MiB parts (Azure: 4 MiB blocks); ours match, bounding memory.
     part_size = 5 * 1024 * 1024
+    sdk_modules, sdk_extra = ("libcloud",), "libcloud"
+    container_kind = "container"
 
     def __init__(self, provider_name: str | None = None, **kwargs: Any) -> None:
         if provider_name is not None:
@@ -169,7 +176,7 @@ class LibCloudStorage(BaseStorage):
         return self._resolved
 
     def _resolve(self) -> Provider:
-        require("libcloud", "libcloud")
+        self._require("libcloud")
         name = self.provider_name
         conf = (self.providers or {}).get(name)
         if not isinstance(conf, dict) or not conf:
@@ -217,6 +224,12 @@ class LibCloudStorage(BaseStorage):
     @property
     def bucket(self) -> str:
         return self._provider().bucket
+
+    def container_name(self) -> str:
+        return self.bucket
+
+    def container_setting(self) -> str:
+        return f"LIBCLOUD_PROVIDERS[{self.provider_name!r}]['bucket']"
 
     def _new_driver(self) -> Any:
         p = self._provider()
@@ -266,11 +279,16 @@ class LibCloudStorage(BaseStorage):
             values["providers"] = scrub(values.get("providers"))
         return values
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        if "providers" in state["kwargs"]:
-            state["kwargs"]["providers"] = scrub(state["kwargs"]["providers"])
-        return state
+    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        kwargs = super()._without_secrets(kwargs)
+        if "providers" in kwargs:
+            kwargs["providers"] = scrub(kwargs["providers"])
+        return kwargs
+
+    def _secret_strings(self) -> list[str]:
+        p = self._resolved  # the key is a path (local) or the account name (Azure) there, not a secret
+        keys = [] if p is None or p.family in ("local", "azure") else [*secret_strings(p.key)]
+        return super()._secret_strings() + keys + ([] if p is None else [*secret_strings(p.secret)])
 
     # -- errors ----------------------------------------------------------------
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
@@ -281,11 +299,9 @@ class LibCloudStorage(BaseStorage):
         where = f"container {p.bucket!r} of libcloud provider {p.name!r}"
         if isinstance(exc, ObjectDoesNotExistError):
             return FileNotFoundError(f"{name!r} does not exist in {where}")
-        if isinstance(exc, ContainerDoesNotExistError):
-            return FileNotFoundError(
-                f"The {where} does not exist at {self.endpoint()}; create it with "
-                f"LibCloudStorage({p.name!r}).driver.create_container({p.bucket!r})")
-        if type(exc) is ObjectError:  # the local driver, for a directory
+        if isinstance(exc, ContainerDoesNotExistError) or re.search(r"status.code\W+404", str(exc)):
+            return self.missing_container()  # a bare 404 comes from listings and uploads: no container
+        if type(exc) is ObjectError:  # the local driver, for a directory (_is_dir then tells)
             return FileNotFoundError(f"{name!r} is a directory, not a file, in {where}")
         if isinstance(exc, InvalidCredsError) or "403" in str(exc) and "status" in str(exc).lower():
             return PermissionError(f"{self.endpoint()} refused access to {name!r} in {where}: check "
@@ -330,18 +346,32 @@ class LibCloudStorage(BaseStorage):
             return LocalUpload(self, key, create_only)
         return StreamUpload(self, key, create_only, content_type)
 
-    def _delete(self, key: str) -> None:
+    def _delete(self, key: str) -> bool:
         from libcloud.storage.types import ObjectDoesNotExistError
 
+        if self.family in ("s3", "other") and not self._is_file(key):
+            return False  # these answer a DELETE the same whether or not the object existed: ask first
         try:
-            self.driver.delete_object(self._object(key))
+            return bool(self.driver.delete_object(self._object(key)))
         except ObjectDoesNotExistError:
-            pass
+            return False
+        except FileNotFoundError:  # the local driver, pruning a parent another delete just pruned
+            return True
+
+    def _is_dir(self, prefix: str) -> bool:
+        driver = self.driver
+        if self.family == "local":  # its listing walks the whole container: look at the directory
+            top = os.path.join(driver.get_container_cdn_url(self._container(driver), check=True), prefix)
+            return any(files for _, _, files in os.walk(top))
+        objects = driver.iterate_container_objects(self._container(driver), prefix=prefix)
+        return next(iter(objects), None) is not None
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         dirs: set[str] = set()
         files: set[str] = set()
-        for obj in self.driver.iterate_container_objects(self._container(), prefix=prefix or None):
+        # The local driver has no native prefix filter: it walks everything, and warns if given one.
+        native = prefix if prefix and self.family != "local" else None
+        for obj in self.driver.iterate_container_objects(self._container(), prefix=native):
             rest = obj.name[len(prefix):] if obj.name.startswith(prefix) else ""
             head, slash, _ = rest.partition("/")
             if head:

@@ -14,6 +14,7 @@ parsing in ``.replies``; this module is the storage and its hooks.
 
 from __future__ import annotations
 
+import errno
 import ftplib
 import io
 import posixpath
@@ -23,7 +24,7 @@ import weakref
 from typing import Any, Callable, TypeVar
 from urllib.parse import urljoin
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.utils.encoding import filepath_to_uri
 
 from storages.core import (
@@ -32,9 +33,11 @@ from storages.core import (
     Option,
     ServiceUnavailable,
     StagedUpload,
+    StorageError,
     Upload,
     clean_name,
     is_temp_name,
+    not_empty,
     to_bool,
 )
 
@@ -49,6 +52,7 @@ from .connection import (
 )
 from .location import LOCATION_OPTION, Server, mask, parse_location, strip_password
 from .replies import (
+    is_bad_name,
     is_denied,
     is_missing,
     mlst_facts,
@@ -194,18 +198,12 @@ class FTPStorage(BaseStorage):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.endpoint()}>"
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        if isinstance(state["kwargs"].get("location"), str):
-            state["kwargs"]["location"] = strip_password(state["kwargs"]["location"])
-        return state
-
-    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
-        """For migrations: never write the password of a LOCATION kwarg into a file."""
-        path, args, kwargs = super().deconstruct()
+    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Pickles and migrations never carry the password of a LOCATION keyword."""
+        kwargs = super()._without_secrets(kwargs)
         if isinstance(kwargs.get("location"), str):
-            kwargs = {**kwargs, "location": strip_password(kwargs["location"])}
-        return path, args, kwargs  # secret options are already left out by BaseStorage
+            kwargs["location"] = strip_password(kwargs["location"])
+        return kwargs
 
     def close(self) -> None:
         """Log out of every idle connection (open files keep theirs until closed)."""
@@ -230,7 +228,7 @@ class FTPStorage(BaseStorage):
                 facts = mlst_facts(reply)
                 modified = parse_time(facts.get("modify", ""))
                 if facts.get("type", "file").lower() in ("dir", "cdir", "pdir"):
-                    return ObjectInfo(modified=modified)  # exists, but has no size
+                    raise IsADirectoryError(f"{key} is a directory")
                 if facts.get("size", "").isdigit():
                     return ObjectInfo(size=int(facts["size"]), modified=modified)
         try:
@@ -249,6 +247,8 @@ class FTPStorage(BaseStorage):
             self._stat_on(ftp, key)
         except FileNotFoundError:
             return False
+        except IsADirectoryError:
+            return True
         return True
 
     def _stor(self, ftp: ftplib.FTP, key: str) -> socket.socket:
@@ -280,12 +280,29 @@ class FTPStorage(BaseStorage):
             ftp.delete(target)
             ftp.rename(source, target)
 
-    def _delete_on(self, ftp: ftplib.FTP, key: str) -> None:
+    def _delete_on(self, ftp: ftplib.FTP, key: str) -> bool:
+        """Delete a file, or an empty directory; say whether there was one."""
         try:
             ftp.delete(key)
+            return True
         except ftplib.error_perm as exc:
-            if reply_code(exc) != 550 or self._exists_on(ftp, key):
+            if reply_code(exc) != 550:
                 raise
+            try:
+                self._stat_on(ftp, key)
+            except FileNotFoundError:
+                return False
+            except IsADirectoryError:
+                pass
+            else:
+                raise  # a file the server will not delete
+        try:
+            ftp.rmd(key)
+        except ftplib.error_perm as exc:
+            if is_denied(exc):
+                raise
+            raise not_empty(key, self.endpoint()) from exc
+        return True
 
     # -- hooks -----------------------------------------------------------------------
     def _stat(self, key: str) -> ObjectInfo:
@@ -314,15 +331,12 @@ class FTPStorage(BaseStorage):
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         return FTPUpload(self, key, create_only)
 
-    def _delete(self, key: str) -> None:
-        self._run(lambda ftp: self._delete_on(ftp, key))
+    def _delete(self, key: str) -> bool:
+        return self._run(lambda ftp: self._delete_on(ftp, key))
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         path = prefix[:-1] if len(prefix) > 1 and prefix.endswith("/") else prefix
-        try:
-            entries = self._run(lambda ftp: self._list_on(ftp, path))
-        except FileNotFoundError:
-            return [], []
+        entries = self._run(lambda ftp: self._list_on(ftp, path))
         dirs = sorted(n for n, is_dir in entries if is_dir)
         files = sorted(n for n, is_dir in entries if not is_dir)
         return dirs, files
@@ -361,15 +375,17 @@ class FTPStorage(BaseStorage):
             code = reply_code(exc)
             if code in (530, 532):
                 return PermissionError(login_refused(self._server, exc))
+            if is_bad_name(exc):
+                return SuspiciousFileOperation(f"FTP server {where} refuses the name {name!r}: {exc}")
             if is_missing(exc):
                 return FileNotFoundError(f"{name!r} not found on {where}: {exc}")
             if code == 552:
-                return OSError(f"FTP server {where} is out of space storing {name!r}: {exc}")
+                return StorageError(errno.ENOSPC, f"FTP server {where} is out of space for {name!r}: {exc}")
             return PermissionError(f"FTP server {where} refused the operation on {name!r}: {exc}")
         if isinstance(exc, (ftplib.error_temp, ftplib.error_reply, ftplib.error_proto, EOFError, OSError)):
             return ServiceUnavailable(f"FTPStorage could not complete the operation on {name!r} at {where}: "
                                       f"{type(exc).__name__}: {exc}")
-        return None
+        return super().translate_error(exc, name)
 
 
 __all__ = ["FTPStorage", "FTPUpload", "Server", "mask", "parse_location"]

@@ -23,11 +23,17 @@ def is_denied(exc: BaseException) -> bool:
     return any(word in text for word in ("privilege", "permission", "denied", "not allowed"))
 
 
+def is_bad_name(exc: BaseException) -> bool:
+    """The server refuses the name itself (too long, or characters it does not allow)."""
+    text = str(exc).lower()
+    return any(words in text for words in ("too long", "invalid file name", "illegal"))
+
+
 def is_missing(exc: BaseException) -> bool:
     """A 'no such file' reply: 550/450, or another code whose text says so (pyftpdlib's
     MLSD answers 501 for a missing directory)."""
     text = str(exc).lower()
-    if is_denied(exc):
+    if is_denied(exc) or is_bad_name(exc):
         return False
     return reply_code(exc) in (550, 450) or any(w in text for w in ("no such", "not found", "does not exist"))
 

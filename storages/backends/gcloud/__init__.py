@@ -13,8 +13,9 @@ import codecs
 import datetime
 import os
 import threading
+from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
@@ -25,7 +26,6 @@ from storages.core import (
     Option,
     ServiceUnavailable,
     Upload,
-    require,
     split_listing,
     to_bool,
     to_int,
@@ -109,6 +109,8 @@ class GoogleCloudStorage(BaseStorage):
     )
     unsupported = {"accessed_time": "Google Cloud Storage does not record access times"}
     decode_gzip = True
+    sdk_modules, sdk_extra = ("google.cloud.storage",), "google"
+    container_option, auto_create_option = "bucket_name", "auto_create_bucket"
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -125,21 +127,18 @@ class GoogleCloudStorage(BaseStorage):
                 f"GS_FILE_CHARSET: unknown encoding {self.file_name_charset!r}") from None
         self._bucket_ready = not self.auto_create_bucket
         self._bucket_lock = threading.Lock()
-        require("google.cloud.storage", "google")
+        self._require("google.cloud.storage")
 
     # -- client ----------------------------------------------------------------
     @property
     def bucket_id(self) -> str:
-        if not self.bucket_name:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__} needs a bucket: set GS_BUCKET_NAME (or the 'bucket_name' option)")
-        return self.bucket_name
+        return self.container_name()
 
     def endpoint(self) -> str:
         return f"{self.emulator_host or PUBLIC_ENDPOINT} (bucket {self.bucket_name!r})"
 
     def _make_client(self) -> Any:
-        gcs = require("google.cloud.storage", "google")
+        gcs = self._require("google.cloud.storage")
         if self.emulator_host:
             # Emulators check no auth: API calls are anonymous (GS_CREDENTIALS still signs URLs).
             from google.auth.credentials import AnonymousCredentials
@@ -169,11 +168,6 @@ class GoogleCloudStorage(BaseStorage):
         if not self._bucket_ready:
             self._create_bucket(bucket)
         return bucket
-
-    def _missing_bucket(self) -> FileNotFoundError:
-        return FileNotFoundError(
-            f"GCS bucket {self.bucket_name!r} (GS_BUCKET_NAME) does not exist at "
-            f"{self.emulator_host or PUBLIC_ENDPOINT}; create it or set GS_AUTO_CREATE_BUCKET = True")
 
     def _create_bucket(self, bucket: Any) -> None:
         from google.api_core.exceptions import Conflict
@@ -212,7 +206,7 @@ class GoogleCloudStorage(BaseStorage):
             return ImproperlyConfigured(f"No Google credentials found ({exc}); set GS_CREDENTIALS, "
                                         "GOOGLE_APPLICATION_CREDENTIALS, or STORAGE_EMULATOR_HOST")
         if isinstance(exc, (auth.TransportError, ProtocolError)):
-            return ConnectionError(f"GCS at {self.endpoint()} is unreachable or cut the connection: {exc}")
+            return ServiceUnavailable(f"GCS at {self.endpoint()} is unreachable or cut the connection: {exc}")
         return super().translate_error(exc, name)
 
     # -- hooks -----------------------------------------------------------------
@@ -255,25 +249,42 @@ class GoogleCloudStorage(BaseStorage):
         if compress:
             blob.content_encoding = "gzip"
         upload: Upload = GCSUpload(self.client, blob, create_only=create_only, content_type=content_type,
-                                   predefined_acl=acl, missing_bucket=self._missing_bucket)
+                                   predefined_acl=acl, missing_bucket=self.missing_container)
         return GzipUpload(upload, self.part_size) if compress else upload
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         """Blob properties (plus ``acl``) for ``name``; override to vary them per file."""
         return dict(self.object_parameters or {})
 
-    def _delete(self, key: str) -> None:
+    def _delete(self, key: str) -> bool:
         from google.api_core.exceptions import NotFound
 
         try:
             self.bucket.delete_blob(key, timeout=TIMEOUT)
-        except NotFound:
-            pass
+        except NotFound:  # no such object (or no bucket: _is_dir tells)
+            return False
+        return True
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
-        iterator = self.client.list_blobs(self.bucket, prefix=prefix, delimiter="/", timeout=TIMEOUT)
-        keys = [blob.name for page in iterator.pages for blob in page]
+        with self._bucket_must_exist():
+            iterator = self.client.list_blobs(self.bucket, prefix=prefix, delimiter="/", timeout=TIMEOUT)
+            keys = [blob.name for page in iterator.pages for blob in page]
         return split_listing(prefix, keys, sorted(iterator.prefixes))
+
+    def _is_dir(self, prefix: str) -> bool:
+        with self._bucket_must_exist():
+            blobs = self.client.list_blobs(self.bucket, prefix=prefix, max_results=1, timeout=TIMEOUT)
+            return next(iter(blobs), None) is not None
+
+    @contextmanager
+    def _bucket_must_exist(self) -> Iterator[None]:
+        """A listing is 404 only when the bucket is missing."""
+        from google.api_core.exceptions import NotFound
+
+        try:
+            yield
+        except NotFound as exc:
+            raise self.missing_container() from exc
 
     # -- urls ------------------------------------------------------------------
     def url(self, name: str, parameters: dict[str, Any] | None = None) -> str:
@@ -298,14 +309,15 @@ class GoogleCloudStorage(BaseStorage):
             kwargs["credentials"] = self.credentials
         kwargs.update(parameters or {})
         blob = self.client.bucket(self.bucket_id).blob(key)
-        try:
-            with translated(self, name):
+        with translated(self, name):
+            try:
                 return blob.generate_signed_url(**kwargs)
-        except AttributeError as exc:  # the SDK's "you need a private key to sign credentials"
-            raise ImproperlyConfigured(
-                "GS_QUERYSTRING_AUTH is on but these credentials cannot sign URLs: give a service-account "
-                "key in GS_CREDENTIALS, set GS_IAM_SIGN_BLOB (with GS_SA_EMAIL), or serve public URLs "
-                "(GS_DEFAULT_ACL = 'publicRead' or GS_QUERYSTRING_AUTH = False)") from exc
+            except AttributeError as exc:  # the SDK's "you need a private key to sign credentials"
+                raise ImproperlyConfigured(
+                    "GS_QUERYSTRING_AUTH is on but these credentials cannot sign URLs: give a "
+                    "service-account key in GS_CREDENTIALS, set GS_IAM_SIGN_BLOB (with GS_SA_EMAIL), or "
+                    "serve public URLs (GS_DEFAULT_ACL = 'publicRead' or GS_QUERYSTRING_AUTH = False)"
+                ) from exc
 
     def _iam_sign_params(self) -> dict[str, str]:
         """Sign through the IAM signBlob API with the caller's token (no key file)."""

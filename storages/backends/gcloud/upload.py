@@ -71,16 +71,14 @@ class GCSUpload(Upload):
         self._offset = end
 
     def commit(self, tail: bytes) -> None:
-        from google.api_core.exceptions import NotFound, PreconditionFailed
+        from google.api_core.exceptions import NotFound
 
         precondition = 0 if self._create_only else None
         if self._session is None:
-            try:
+            try:  # a refused precondition (the name is taken) is translated by the storage
                 self._blob.upload_from_file(
                     io.BytesIO(tail), size=len(tail), content_type=self._content_type, client=self._client,
                     predefined_acl=self._acl, if_generation_match=precondition, timeout=TIMEOUT)
-            except PreconditionFailed as exc:
-                raise FileExistsError(f"{self._blob.name!r} already exists") from exc
             except NotFound as exc:
                 raise self._missing_bucket() from exc
             return
@@ -91,10 +89,7 @@ class GCSUpload(Upload):
                 raise FileExistsError(f"{self._blob.name!r} already exists")
             total = self._offset + len(tail)
             content_range = f"bytes {self._offset}-{total - 1}/{total}" if tail else f"bytes */{total}"
-            response = self._put(tail, content_range)
-            if response.status_code == 412:
-                raise FileExistsError(f"{self._blob.name!r} already exists")
-            check_status(response, (200, 201))
+            check_status(self._put(tail, content_range), (200, 201))
         except BaseException:
             self.abort()
             raise

@@ -23,9 +23,11 @@ from storages.core import (
     Option,
     ServiceUnavailable,
     StagedUpload,
+    StorageError,
     Upload,
     clean_name,
     is_temp_name,
+    not_empty,
     to_bool,
     to_int,
 )
@@ -73,6 +75,7 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
                           "this storage does not run",
     }
     part_size = 1024 * 1024
+    sdk_modules, sdk_extra = ("paramiko",), "sftp"
     #: Bytes of 32 KiB requests kept in flight while streaming a read / a write.
     read_window = 4 * 1024 * 1024
     write_window = 4 * 1024 * 1024
@@ -99,7 +102,10 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
                           accessed=_timestamp(attrs.st_atime))
 
     def _stat(self, key: str) -> ObjectInfo:
-        return self._info(self._run(lambda sftp: sftp.stat(key)))
+        attrs = self._run(lambda sftp: sftp.stat(key))
+        if stat.S_ISDIR(attrs.st_mode or 0):
+            raise IsADirectoryError(f"{key!r} on {self.endpoint()} is a directory")
+        return self._info(attrs)
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         def open_(sftp: Any) -> tuple[Any, Any]:
@@ -124,26 +130,30 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         return _SFTPUpload(self, key, create_only)
 
-    def _delete(self, key: str) -> None:
-        def remove(sftp: Any) -> None:
+    def _delete(self, key: str) -> bool:
+        def remove(sftp: Any) -> bool:
             try:
                 sftp.remove(key)
+                return True
             except FileNotFoundError:
-                pass
+                return False
+            except OSError:
+                if not stat.S_ISDIR(sftp.stat(key).st_mode or 0):
+                    raise
+            try:
+                sftp.rmdir(key)  # only an empty directory
+            except PermissionError:
+                raise
+            except OSError as exc:
+                raise not_empty(key, self.endpoint()) from exc
+            return True
 
-        self._run(remove)
+        return self._run(remove)
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         path = prefix.rstrip("/") or ("/" if prefix.startswith("/") else ".")
-
-        def listing(sftp: Any) -> list[Any]:
-            try:
-                return sftp.listdir_attr(path)
-            except FileNotFoundError:
-                return []
-
         dirs, files = [], []
-        for entry in self._run(listing):
+        for entry in self._run(lambda sftp: sftp.listdir_attr(path)):
             if is_temp_name(entry.filename):  # an upload in progress
                 continue
             (dirs if stat.S_ISDIR(entry.st_mode or 0) else files).append(entry.filename)
@@ -228,13 +238,13 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
                 "Check the password or key in SFTP_STORAGE_PARAMS."
             )
         if isinstance(exc, paramiko.SFTPError):
-            return OSError(f"SFTP protocol error from {where} on {name!r}: {exc}")
+            return StorageError(f"SFTP protocol error from {where} on {name!r}: {exc}")
         if isinstance(exc, OSError) and not is_connection_error(exc) and exc.errno is None \
                 and not isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
-            return OSError(f"SFTP server {where} refused the operation on {name!r}: {exc}")
+            return StorageError(f"SFTP server {where} refused the operation on {name!r}: {exc}")
         if isinstance(exc, (OSError, EOFError, paramiko.SSHException)):
             return ServiceUnavailable(f"SFTPStorage could not reach {where}: {exc}")
-        return None
+        return super().translate_error(exc, name)
 
 
 def _pick(value: int | None, current: int | None) -> int:

@@ -1,0 +1,1 @@
+"""An example Django site whose files live on an emulated storage service (see README.md)."""
