@@ -16,7 +16,8 @@ from paramiko.sftp import SFTP_FAILURE
 from storages.backends.apache_libcloud import LibCloudStorage
 from storages.backends.apache_libcloud.local import LocalUpload
 from storages.backends.ftp import FTPStorage, FTPUpload
-from storages.backends.sftpstorage import SFTPStorage, _SFTPUpload
+from storages.backends.sftpstorage import SFTPStorage
+from storages.backends.sftpstorage.upload import SFTPUpload
 from storages.core import is_temp_name
 
 PART = 64 * 1024
@@ -54,7 +55,7 @@ def staging(request):
     elif request.param == "sftp":
         emulator = request.getfixturevalue("own_sftp")
         storage = SFTPStorage(**emulator.new_namespace())
-        case = Staging(storage, _SFTPUpload, emulator.local_path(storage.location), emulator)
+        case = Staging(storage, SFTPUpload, emulator.local_path(storage.location), emulator)
     else:
         emulator = request.getfixturevalue("libcloud_emulator")
         storage = LibCloudStorage(**emulator.new_namespace())

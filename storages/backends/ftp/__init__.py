@@ -9,7 +9,8 @@ Connections are pooled, checked with ``NOOP`` after idling, re-established when
 the server went away, and each is used by one thread at a time.
 
 The URL lives in ``.location``, connections in ``.connection``, reply
-parsing in ``.replies``; this module is the storage and its hooks.
+parsing in ``.replies``, uploads in ``.upload``; this module is the storage
+and its hooks.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from __future__ import annotations
 import errno
 import ftplib
 import io
-import posixpath
 import socket
-import threading
 import weakref
 from typing import Any, Callable, TypeVar
 from urllib.parse import urljoin
@@ -32,7 +31,6 @@ from storages.core import (
     ObjectInfo,
     Option,
     ServiceUnavailable,
-    StagedUpload,
     StorageError,
     Upload,
     clean_name,
@@ -41,15 +39,7 @@ from storages.core import (
     to_bool,
 )
 
-from .connection import (
-    Pool,
-    ReadStream,
-    connector,
-    end_transfer,
-    listing,
-    login_refused,
-    reusable,
-)
+from .connection import Pool, ReadStream, connector, listing, login_refused
 from .location import LOCATION_OPTION, Server, mask, parse_location, strip_password
 from .replies import (
     is_bad_name,
@@ -62,13 +52,13 @@ from .replies import (
     parse_time,
     reply_code,
 )
+from .upload import FTPUpload
 
 T = TypeVar("T")
 
 #: An idle pooled connection older than this (seconds) is checked with NOOP before use.
 #: Read at every use, so it can be changed at run time (tests do).
 CHECK_AFTER = 15.0
-_RENAME_LOCKS = [threading.Lock() for _ in range(64)]
 
 
 def _check_after() -> float:
@@ -80,54 +70,6 @@ def _raise_if_missing(exc: ftplib.Error, key: str) -> None:
     existence checks of uploads need it before translate_error sees anything)."""
     if is_missing(exc):
         raise FileNotFoundError(f"{key}: {exc}") from exc
-
-
-class FTPUpload(StagedUpload):
-    """Streams STOR to a hidden temporary name, renamed onto the key on commit
-    (the order and the clean-up are the core's; see StagedUpload)."""
-
-    def __init__(self, storage: FTPStorage, key: str, create_only: bool) -> None:
-        super().__init__(key, create_only=create_only, where=storage.endpoint())
-        self.storage = storage
-        self._conn: ftplib.FTP | None = None
-        self._sock: socket.socket | None = None
-
-    def _exists(self) -> bool:
-        return self.storage._run(lambda ftp: self.storage._exists_on(ftp, self.key))
-
-    def _open_temp(self) -> None:
-        self._conn, self._sock = self.storage._run(lambda ftp: self.storage._stor(ftp, self.temp), hold=True)
-
-    def _write(self, data: bytes) -> None:
-        self._sock.sendall(data)  # type: ignore[union-attr]
-
-    def _finish_temp(self, tail: bytes) -> None:
-        assert self._conn is not None and self._sock is not None
-        if tail:
-            self._sock.sendall(tail)
-        sock, self._sock = self._sock, None
-        end_transfer(self._conn, sock, clean=True)
-
-    def _place(self) -> None:
-        conn = self._conn
-        assert conn is not None
-        # Threads of this process take turns between check and rename (see unsupported["create_only"]).
-        with _RENAME_LOCKS[hash((self.storage._server, self.key)) % len(_RENAME_LOCKS)]:
-            if self.create_only and self.storage._exists_on(conn, self.key):
-                raise FileExistsError(f"{self.key} exists")
-            self.storage._rename(conn, self.temp, self.key, overwrite=not self.create_only)
-
-    def _release(self, error: BaseException | None) -> None:
-        conn, sock, self._conn, self._sock = self._conn, self._sock, None, None
-        if conn is not None:
-            if sock is not None:  # cut the transfer short
-                usable = end_transfer(conn, sock, clean=False)
-            else:
-                usable = error is None or reusable(error)
-            self.storage._pool.release(conn, usable)
-
-    def _remove_temp(self) -> None:
-        self.storage._run(lambda ftp: self.storage._delete_on(ftp, self.temp))
 
 
 class FTPStorage(BaseStorage):
@@ -250,35 +192,6 @@ class FTPStorage(BaseStorage):
         except IsADirectoryError:
             return True
         return True
-
-    def _stor(self, ftp: ftplib.FTP, key: str) -> socket.socket:
-        """Open a STOR data connection, creating the directories on the way if needed."""
-        try:
-            return ftp.transfercmd(f"STOR {key}")
-        except ftplib.error_perm as exc:
-            if reply_code(exc) not in (550, 553) or is_denied(exc):
-                raise
-        self._makedirs(ftp, posixpath.dirname(key))
-        return ftp.transfercmd(f"STOR {key}")
-
-    def _makedirs(self, ftp: ftplib.FTP, path: str) -> None:
-        parts = [p for p in path.split("/") if p]
-        prefix = "/" if path.startswith("/") else ""
-        for i in range(1, len(parts) + 1):
-            try:
-                ftp.mkd(prefix + "/".join(parts[:i]))
-            except ftplib.error_perm:
-                pass  # exists already (or a real error, which the STOR retry reports)
-
-    def _rename(self, ftp: ftplib.FTP, source: str, target: str, *, overwrite: bool) -> None:
-        try:
-            ftp.rename(source, target)
-        except ftplib.error_perm as exc:
-            # Some servers (IIS) refuse to rename over an existing file: "550 ... already exists".
-            if not overwrite or "exist" not in str(exc).lower() or not self._exists_on(ftp, target):
-                raise
-            ftp.delete(target)
-            ftp.rename(source, target)
 
     def _delete_on(self, ftp: ftplib.FTP, key: str) -> bool:
         """Delete a file, or an empty directory; say whether there was one."""

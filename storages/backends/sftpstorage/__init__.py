@@ -4,17 +4,15 @@ One SSH connection per thread, checked before use and re-established after a
 server restart (see ``.connection``). Host keys are verified against a
 known-hosts file; an unknown key is refused unless
 ``SFTP_STORAGE_ACCEPT_UNKNOWN_HOST_KEY`` opts in. Reads stream through a
-bounded read-ahead window; writes stream to a hidden temporary name that is
-renamed into place: ``posix-rename`` (atomic replace) when overwriting, plain
-SFTP ``RENAME`` (which refuses an existing target) for create-only saves.
+bounded read-ahead window (``.transfer``); writes stream to a hidden temporary
+name that is renamed into place (``.upload``).
 """
 
 from __future__ import annotations
 
-import posixpath
 import stat
 from datetime import datetime, timezone
-from typing import Any, Callable, TypeVar
+from typing import Any
 from urllib.parse import quote, urljoin
 
 from storages.core import (
@@ -22,7 +20,6 @@ from storages.core import (
     ObjectInfo,
     Option,
     ServiceUnavailable,
-    StagedUpload,
     StorageError,
     Upload,
     clean_name,
@@ -33,9 +30,8 @@ from storages.core import (
 )
 
 from .connection import SFTPConnectionMixin, is_connection_error
-from .transfer import ReadStream, WriteStream
-
-T = TypeVar("T")
+from .transfer import ReadStream
+from .upload import SFTPUpload
 
 
 def to_mode(value: Any) -> int:
@@ -128,7 +124,7 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
         return stream, self._info(attrs)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
-        return _SFTPUpload(self, key, create_only)
+        return SFTPUpload(self, key, create_only)
 
     def _delete(self, key: str) -> bool:
         def remove(sftp: Any) -> bool:
@@ -165,65 +161,6 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
             raise ValueError("This file is not accessible via a URL: set SFTP_BASE_URL (or MEDIA_URL).")
         return urljoin(self.base_url, quote(cleaned))
 
-    # -- helpers for uploads -----------------------------------------------------------
-    def _makedirs(self, sftp: Any, path: str) -> None:
-        """Create ``path`` and missing parents with ``dir_mode``, uid and gid."""
-        if path in ("", "/", "."):
-            return
-        try:
-            self._mkdir(sftp, path)
-        except FileNotFoundError:
-            self._makedirs(sftp, posixpath.dirname(path))
-            self._mkdir(sftp, path)
-
-    def _mkdir(self, sftp: Any, path: str) -> None:
-        try:
-            sftp.mkdir(path, self.dir_mode if self.dir_mode is not None else 0o777)
-        except (FileNotFoundError, PermissionError):
-            raise
-        except OSError:
-            if not stat.S_ISDIR(sftp.stat(path).st_mode or 0):  # made meanwhile, or a file there
-                raise NotADirectoryError(f"{path!r} on {self.endpoint()} is not a directory") from None
-            return
-        if self.dir_mode is not None:
-            sftp.chmod(path, self.dir_mode)  # the server's umask may have narrowed it
-        if self.uid is not None or self.gid is not None:
-            attrs = sftp.stat(path)
-            sftp.chown(path, _pick(self.uid, attrs.st_uid), _pick(self.gid, attrs.st_gid))
-
-    def _apply_file_attrs(self, handle: Any) -> None:
-        if self.file_mode is not None:
-            handle.chmod(self.file_mode)
-        if self.uid is not None or self.gid is not None:
-            attrs = handle.stat()
-            handle.chown(_pick(self.uid, attrs.st_uid), _pick(self.gid, attrs.st_gid))
-
-    def _place(self, sftp: Any, tmp: str, key: str, create_only: bool) -> None:
-        """Rename the finished temp file to ``key``."""
-        if create_only:
-            try:
-                sftp.rename(tmp, key)  # SFTP v3 RENAME refuses an existing target
-            except OSError as exc:
-                if _exists(sftp, key):
-                    raise FileExistsError(f"{key!r} already exists on {self.endpoint()}") from exc
-                raise
-            return
-        if self._posix_rename:
-            try:
-                sftp.posix_rename(tmp, key)
-                return
-            except OSError as exc:
-                if "unsupported" not in str(exc).lower():
-                    raise
-                self._posix_rename = False  # an old server: replace in two steps
-        try:
-            sftp.rename(tmp, key)
-        except OSError:
-            if not _exists(sftp, key):
-                raise
-            sftp.remove(key)
-            sftp.rename(tmp, key)
-
     # -- errors -------------------------------------------------------------------------
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
         import paramiko
@@ -245,74 +182,3 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
         if isinstance(exc, (OSError, EOFError, paramiko.SSHException)):
             return ServiceUnavailable(f"SFTPStorage could not reach {where}: {exc}")
         return super().translate_error(exc, name)
-
-
-def _pick(value: int | None, current: int | None) -> int:
-    return int(value if value is not None else (current if current is not None else -1))
-
-
-def _exists(sftp: Any, path: str) -> bool:
-    try:
-        sftp.stat(path)
-    except FileNotFoundError:
-        return False
-    return True
-
-
-class _SFTPUpload(StagedUpload):
-    """Streams to a hidden temp file beside the target, renamed into place on commit
-    (the order and the clean-up are the core's; see StagedUpload)."""
-
-    def __init__(self, storage: SFTPStorage, key: str, create_only: bool) -> None:
-        super().__init__(key, create_only=create_only, where=storage.endpoint())
-        self.storage = storage
-        self.stream: WriteStream | None = None
-        self._conn: Any = None  # the connection of the current step
-
-    def _step(self, fn: Callable[[], T]) -> T:
-        def on(conn: Any) -> T:
-            self._conn = conn
-            return fn()
-
-        return self.storage._connections.run(on)  # once more on a new connection if this one died
-
-    def _exists(self) -> bool:
-        return self.storage._run(lambda sftp: _exists(sftp, self.key))
-
-    def _open_temp(self) -> None:
-        sftp = self._conn.sftp
-        try:
-            handle = sftp.open(self.temp, "wx")
-        except FileNotFoundError:
-            self.storage._makedirs(sftp, posixpath.dirname(self.temp))
-            handle = sftp.open(self.temp, "wx")
-        self.stream = WriteStream(handle, self.storage.write_window)
-        self.stream.conn = self._conn  # alive while writing
-
-    def _write(self, data: bytes) -> None:
-        self.stream.write(data)  # type: ignore[union-attr]
-
-    def _finish_temp(self, tail: bytes) -> None:
-        assert self.stream is not None
-        self.stream.write(tail)
-        self.stream.flush()
-        self.storage._apply_file_attrs(self.stream.handle)
-        self.stream.handle.close()
-
-    def _place(self) -> None:
-        assert self.stream is not None
-        self.storage._place(self.stream.handle.sftp, self.temp, self.key, self.create_only)
-
-    def _release(self, error: BaseException | None) -> None:
-        stream, self.stream = self.stream, None
-        if stream is not None:
-            stream.handle.close()  # paramiko: a no-op when closed already
-
-    def _remove_temp(self) -> None:
-        def remove(sftp: Any) -> None:
-            try:
-                sftp.remove(self.temp)
-            except FileNotFoundError:
-                pass
-
-        self.storage._run(remove)
