@@ -115,6 +115,18 @@ class HTTPFront:
         self._thread: threading.Thread | None = None
         self._connections: set[Any] = set()
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.peak = 0  # most requests in flight at once since reset_peak()
+
+    def _count_in_flight(self, change: int) -> None:
+        with self._lock:
+            self.in_flight += change
+            self.peak = max(self.peak, self.in_flight)
+
+    def reset_peak(self) -> None:
+        """Start a new measurement of the most requests in flight at once (``peak``)."""
+        with self._lock:
+            self.peak = self.in_flight
 
     # lifecycle -------------------------------------------------------------
     def bind(self) -> "HTTPFront":
@@ -249,7 +261,11 @@ class _Handler(socketserver.StreamRequestHandler):
                 version != "HTTP/1.1" and "keep-alive" not in connection)
             if version == "HTTP/1.1" and "100-continue" in (self.headers.get("Expect") or "").lower():
                 self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            self._forward()
+            self.front._count_in_flight(+1)
+            try:
+                self._forward()
+            finally:
+                self.front._count_in_flight(-1)
 
     # -- ends of a connection ------------------------------------------------------------------
     def _reset_connection(self) -> None:
@@ -508,7 +524,8 @@ class CountingProxy(HTTPFront):
             return len(self._requests)
 
     def counting(self) -> "_Counter":
-        """``with proxy.counting() as c: ...`` then ``c.count`` / ``c.requests``."""
+        """``with proxy.counting() as c: ...`` then ``c.count`` / ``c.requests`` / ``c.peak``
+        (the most requests in flight at once during the block)."""
         return _Counter(self)
 
     def inject(self, *, method: str | None = None, path_contains: str | None = None, times: int = 1,
@@ -547,13 +564,16 @@ class _Counter:
         self._proxy = proxy
         self._start = 0
         self.requests: list[tuple[str, str]] = []
+        self.peak = 0
 
     def __enter__(self) -> "_Counter":
         self._start = self._proxy.count()
+        self._proxy.reset_peak()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.requests = self._proxy.requests[self._start:]
+        self.peak = self._proxy.peak
 
     @property
     def count(self) -> int:

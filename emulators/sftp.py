@@ -200,6 +200,10 @@ class SFTPEmulator(Emulator):
     def connection_count(self) -> int:
         return self._server.connection_count() if self._server is not None else 0
 
+    def drop_connections(self) -> None:
+        """Close every client connection, keep serving: what a network cut looks like."""
+        self._server.drop_connections()
+
     def local_path(self, path: str) -> Path:
         """The file on disk behind an SFTP path (``/ns/a.txt``)."""
         assert self.root_dir is not None

@@ -457,6 +457,13 @@ class SFTPServer:
         for transport in transports:
             transport.join(timeout=5)
 
+    def drop_connections(self) -> None:
+        """Close every client connection and keep listening (a network cut, as clients see it)."""
+        with self._lock:
+            transports, self._transports = list(self._transports), set()
+        for transport in transports:
+            transport.close()
+
     def connection_count(self) -> int:
         """Connections currently open (authenticated or not)."""
         with self._lock:

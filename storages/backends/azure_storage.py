@@ -12,7 +12,6 @@ import base64
 import mimetypes
 import threading
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -23,6 +22,7 @@ from storages.core import (
     BaseStorage,
     ObjectInfo,
     Option,
+    PartPool,
     ServiceUnavailable,
     Upload,
     require,
@@ -333,7 +333,8 @@ class _Download:
 
 
 class _AzureUpload(Upload):
-    """Stage a block per part (up to AZURE_UPLOAD_MAX_CONN at once); commit the block list.
+    """Stage a block per part (up to AZURE_UPLOAD_MAX_CONN at once, on the core's PartPool);
+    commit the block list.
 
     Staged blocks stay invisible until the commit, so abort only forgets them
     (Azure discards uncommitted blocks). A file without parts is one Put Blob.
@@ -346,32 +347,19 @@ class _AzureUpload(Upload):
         self._create_only = create_only
         self._prefix = uuid.uuid4().hex[:24]
         self._blocks: list[str] = []
-        self._pending: list[Future[None]] = []
-        self._pool: ThreadPoolExecutor | None = None
+        self._parts = PartPool(storage.upload_max_conn)
 
     def write_part(self, data: bytes) -> None:
         block_id = base64.b64encode(f"{self._prefix}{len(self._blocks):08d}".encode()).decode()
         self._blocks.append(block_id)
-        max_conn = self._storage.upload_max_conn
-        if max_conn <= 1:
-            self._stage(block_id, data)
-            return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_conn, thread_name_prefix="azure-upload")
-        while len(self._pending) >= max_conn:  # bounded memory: wait for the oldest block
-            self._pending.pop(0).result()
-        self._pending.append(self._pool.submit(self._stage, block_id, data))
+        self._parts.submit(self._stage, block_id, data)
 
     def _stage(self, block_id: str, data: bytes) -> None:
         self._client.stage_block(block_id, data, length=len(data), timeout=self._storage.timeout)
 
     def commit(self, tail: bytes) -> None:
-        try:  # a refused create-only commit (the name is taken) is translated by the storage
-            self._commit(tail)
-        finally:
-            self._shutdown()
-
-    def _commit(self, tail: bytes) -> None:
+        # A refused create-only commit (the name is taken) is translated by the storage;
+        # after any failure the shared writer calls abort(), which stops the part pool.
         timeout = self._storage.timeout
         if not self._blocks:
             # One request; overwrite=False makes the SDK send If-None-Match: *.
@@ -380,8 +368,7 @@ class _AzureUpload(Upload):
             return
         if tail:
             self.write_part(tail)
-        for future in self._pending:
-            future.result()
+        self._parts.wait()
         conditions: dict[str, Any] = {}
         if self._create_only:
             from azure.core import MatchConditions
@@ -391,16 +378,8 @@ class _AzureUpload(Upload):
                                        **conditions)
 
     def abort(self) -> None:
-        self._shutdown()
+        self._parts.cancel()
         self._blocks = []
-
-    def _shutdown(self) -> None:
-        for future in self._pending:
-            future.cancel()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-        self._pending = []
 
 
 def _is_conflict(exc: BaseException) -> bool:

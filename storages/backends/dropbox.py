@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
 from storages.core import (
     BaseStorage,
+    FromStart,
     ObjectInfo,
     Option,
     ServiceUnavailable,
@@ -101,13 +102,8 @@ def _tags(error: Any) -> list[str]:
 class _ResponseStream:
     """The body of a ``files/download`` response, read as it arrives."""
 
-    def __init__(self, response: Any, skip: int = 0) -> None:
+    def __init__(self, response: Any) -> None:
         self._response = response
-        while skip > 0:  # a server that ignored Range: drop the bytes before the offset
-            data = response.raw.read(min(skip, 1 << 20), decode_content=True)
-            if not data:
-                break
-            skip -= len(data)
 
     def read(self, n: int = -1) -> bytes:
         return self._response.raw.read(None if n < 0 else n, decode_content=True)
@@ -117,7 +113,8 @@ class _ResponseStream:
 
 
 class _SessionUpload(Upload):
-    """Parts go to an upload session; the commit is ``finish`` (or one ``files/upload``)."""
+    """Parts go to an upload session in order (a session takes an append only at its
+    current offset: no part pool); the commit is ``finish`` (or one ``files/upload``)."""
 
     def __init__(self, client: Any, path: str, create_only: bool) -> None:
         from dropbox.files import WriteMode
@@ -243,8 +240,9 @@ class DropboxStorage(BaseStorage):
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         headers = {"Range": f"bytes={start}-"} if start else None
         metadata, response = self.client.files_download(self._path(key), extra_headers=headers)
-        skip = start if start and response.status_code != 206 else 0
-        return _ResponseStream(response, skip), self._info(metadata)
+        stream = _ResponseStream(response)
+        ignored = start and response.status_code != 206  # a Range ignored: the reader skips to start
+        return (FromStart(stream) if ignored else stream), self._info(metadata)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         return _SessionUpload(self.client, self._path(key), create_only)

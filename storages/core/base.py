@@ -80,8 +80,6 @@ class BaseStorage(Configurable, Storage):
     part_size: int = 8 * 1024 * 1024
     #: Read buffer size.
     chunk_size: int = 1024 * 1024
-    #: Whether ``_open_stream`` honours ``start`` (otherwise seeks re-read from 0).
-    supports_ranges: bool = True
     #: Whether objects stored with ``Content-Encoding: gzip`` are decoded on read.
     decode_gzip: bool = False
     #: The overwrite policy: every backend declares an option named
@@ -184,7 +182,8 @@ class BaseStorage(Configurable, Storage):
         raise NotImplementedError
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
-        """A readable stream of the object from byte ``start``, and its info."""
+        """A readable stream of the object from byte ``start`` (or a ``FromStart`` stream
+        from byte 0, where the service cannot start there), and its info."""
         raise NotImplementedError
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:

@@ -1,11 +1,12 @@
 """The one remote file object shared by every backend.
 
 A backend provides only hooks (see :class:`storages.core.base.BaseStorage`):
-``_open_stream(key, start)`` returns a readable byte stream and the object's
-:class:`ObjectInfo`; ``_begin_upload(key, ...)`` returns an :class:`Upload` whose
-``write_part``/``commit``/``abort`` move the bytes. Reads are lazy and streaming,
-writes upload in parts on the fly: memory is bounded by the part size, never by
-the file size. A write that fails or is abandoned inside ``with`` on an
+``_open_stream(key, start)`` returns a readable byte stream (a :class:`FromStart`
+one where the service could not start at the offset: the reader skips to it) and
+the object's :class:`ObjectInfo`; ``_begin_upload(key, ...)`` returns an
+:class:`Upload` whose ``write_part``/``commit``/``abort`` move the bytes. Reads
+are lazy and streaming, writes upload in parts on the fly: memory is bounded by
+the part size, never by the file size. A write that fails or is abandoned inside ``with`` on an
 exception is aborted, so no partial object ever appears under the name.
 """
 
@@ -60,12 +61,20 @@ class Upload(ABC):
         """Discard everything sent so far. Must be safe to call after a failure."""
 
 
+class FromStart:
+    """What ``_open_stream(key, start)`` returns when the service could not start at
+    ``start`` (no ranges, or a range it ignored): a stream from byte 0, which the
+    shared reader skips forward. The one place where bytes are skipped."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+
 class FileHost(Protocol):
     """What the file objects need of their storage (``BaseStorage`` provides it)."""
 
     part_size: int
     chunk_size: int
-    supports_ranges: bool
     decode_gzip: bool
 
     def _key(self, name: str) -> str: ...
@@ -102,13 +111,14 @@ class _Reader(io.RawIOBase):
 
     def _open_at(self, pos: int) -> None:
         self._close_stream()
-        ranged = self._storage.supports_ranges and not self._gzipped()
-        start = pos if ranged else 0
+        start = 0 if self._gzipped() else pos  # gzip decodes from the first byte
         if self.info is not None and self.info.size is not None and start and start >= self.info.size:
             self._stream, self._stream_pos = io.BytesIO(), pos
             return
         with translated(self._storage, self._name):
             self._stream, info = self._storage._open_stream(self._key, start)
+        if isinstance(self._stream, FromStart):
+            self._stream, start = self._stream.stream, 0
         if self.info is None or info.size is not None:
             self.info = info
         self._stream_pos = start
@@ -118,6 +128,7 @@ class _Reader(io.RawIOBase):
             self._discard(pos - self._stream_pos)
 
     def _discard(self, count: int) -> None:
+        """Read and drop ``count`` bytes: reaching an offset the stream cannot start at."""
         while count > 0:
             data = self._read_stream(min(count, 1 << 20))
             if not data:

@@ -1,4 +1,12 @@
-"""Uploading parts on a few threads, with a hard bound on the parts held in memory."""
+"""Uploading parts on a few threads, with a hard bound on the parts held in memory.
+
+Every backend whose service takes the parts of one upload in any order uses
+:class:`PartPool` (S3 multipart uploads, Azure staged blocks). The others send
+their parts one after another, because their protocol is sequential: a GCS
+resumable session and a Dropbox upload session each take the next bytes at the
+current offset only, and libcloud's ``upload_object_via_stream`` reads its
+iterator in order.
+"""
 
 from __future__ import annotations
 

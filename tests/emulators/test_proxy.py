@@ -55,3 +55,18 @@ def test_reset_connection(proxied):
         storage.save("d.txt", ContentFile(b"d"))
     assert not storage.exists("d.txt")
     assert {kind for *_, kind in proxy.fired} == {"reset"}
+
+
+def test_peak_counts_requests_in_flight_at_once(proxied):
+    from concurrent.futures import ThreadPoolExecutor
+
+    proxy, storage = proxied
+    storage.save("e.txt", ContentFile(b"e"))
+    with proxy.counting() as sequential:
+        for _ in range(3):
+            storage.exists("e.txt")
+    assert sequential.count == 3 and sequential.peak == 1
+    proxy.inject(method="HEAD", stall=0.3, times=3)
+    with proxy.counting() as parallel, ThreadPoolExecutor(3) as pool:
+        assert all(pool.map(lambda _: storage.exists("e.txt"), range(3)))
+    assert parallel.peak == 3

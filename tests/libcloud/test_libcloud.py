@@ -327,9 +327,30 @@ def test_location_prefixes_every_key(libcloud_emulator):
     assert rooted.url("a/b.txt").endswith(os.path.join("media", "a", "b.txt"))
 
 
-def test_chunk_stream_reads_across_chunks_and_skips():
+def test_a_driver_without_ranges_reads_from_the_start_and_the_core_skips(s3_emulator):
+    """libcloud drivers that do not override download_object_range_as_stream raise
+    NotImplementedError from the base class: seeks then read from byte 0 (FromStart)."""
+    import types
+
+    from libcloud.storage.base import StorageDriver
+
+    bucket = s3_emulator.new_namespace()["bucket_name"]
+    store = LibCloudStorage(**options_for(s3_provider(s3_emulator, bucket)))
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    store.save("r.bin", ContentFile(data))
+    driver = store.driver
+    driver.download_object_range_as_stream = types.MethodType(StorageDriver.download_object_range_as_stream,
+                                                              driver)
+    with pytest.raises(NotImplementedError):
+        driver.download_object_range_as_stream(store._object(store._key("r.bin")), 1)
+    with store.open("r.bin") as f:
+        f.seek(2 * 1024 * 1024 + 3)
+        assert f.read(10) == data[2 * 1024 * 1024 + 3:][:10]
+        f.seek(17)
+        assert f.read() == data[17:]
+
+
+def test_chunk_stream_reads_across_chunks():
     stream = ChunkStream(iter([b"abc", b"", b"defg", b"h"]))
     assert stream.read(2) == b"ab" and stream.read(3) == b"cde" and stream.read() == b"fgh"
     assert stream.read(1) == b""
-    assert ChunkStream(iter([b"abc", b"defg"]), skip=5).read() == b"fg"  # a driver without ranges
-    assert ChunkStream(iter([b"ab"]), skip=9).read() == b""

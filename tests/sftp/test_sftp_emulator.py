@@ -7,6 +7,7 @@ import threading
 import paramiko
 import pytest
 
+from emulators.base import wait_until
 from emulators.sftp import SFTPEmulator
 
 
@@ -114,3 +115,16 @@ def test_stop_closes_open_connections(own_sftp):
     transport.join(5)
     assert not transport.is_active()
     own_sftp.start()
+
+
+def test_drop_connections_cuts_clients_and_keeps_serving(own_sftp):
+    client = own_sftp.client()
+    transport = client.get_channel().get_transport()
+    assert wait_until(lambda: own_sftp.connection_count() == 1, 5)
+    own_sftp.drop_connections()
+    transport.join(5)
+    assert not transport.is_active() and own_sftp.connection_count() == 0
+    again = own_sftp.client()  # the listener is still there
+    again.open("/after.txt", "w").close()
+    assert (own_sftp.root_dir / "after.txt").exists()
+    again.close()

@@ -9,15 +9,14 @@ Writes stream through ``upload_object_via_stream`` from a worker thread fed part
 part (memory bounded by the part size); reads stream through
 ``download_object(_range)_as_stream``. Libcloud's local driver writes straight into
 the final file, so for it we write a temporary file and rename (or, create-only,
-hard-link) it into place. The byte-moving parts live in ``.transfer``.
+hard-link) it into place. The byte-moving parts live in ``.transfer`` and ``.local``,
+the reading of provider entries in ``.providers``.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import warnings
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -25,24 +24,13 @@ from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
 
-from storages.core import BaseStorage, ObjectInfo, Option, Upload, to_bool
+from storages.core import BaseStorage, FromStart, ObjectInfo, Option, Upload, to_bool
 from storages.core.capabilities import unsupported_table
 from storages.core.errors import secret_strings
 
-from .transfer import ChunkStream, LocalUpload, StreamUpload, azure_sas_url
-
-PROVIDER_PATH = "libcloud.storage.types.Provider."
-#: The seed's per-region S3 constants, gone in libcloud 2+: Provider.S3 with a region.
-SEED_S3_CONSTANTS = {
-    "S3_US_STANDARD_HOST": "us-east-1", "S3_US_WEST_HOST": "us-west-1",
-    "S3_US_WEST_OREGON_HOST": "us-west-2", "S3_EU_WEST_HOST": "eu-west-1",
-    "S3_AP_SOUTHEAST_HOST": "ap-southeast-1", "S3_AP_NORTHEAST_HOST": "ap-northeast-1",
-}
-#: The seed's Rackspace constants (and its CLOUDFIULES spelling): Provider.CLOUDFILES with a region.
-SEED_CLOUDFILES_CONSTANTS = {"CLOUDFILES_US": "ord", "CLOUDFIULES_US": "ord",
-                             "CLOUDFILES_UK": "lon", "CLOUDFIULES_UK": "lon"}
-#: Provider fields that are ours, not driver keyword arguments.
-OWN_FIELDS = {"type", "user", "key", "secret", "bucket", "container"}
+from .local import LocalUpload, open_file
+from .providers import OWN_FIELDS, Provider, driver_family, resolve_type, scrub
+from .transfer import ChunkStream, StreamUpload, azure_sas_url
 
 _NO_TIMES = "libcloud's {driver} reports only a last-modified time"
 UNSUPPORTED = {
@@ -75,71 +63,6 @@ UNSUPPORTED["other"] = {
 }
 UNSUPPORTED = {family: unsupported_table(table, f"libcloud's {family} drivers")
                for family, table in UNSUPPORTED.items()}
-
-
-@dataclass
-class Provider:
-    """One resolved ``LIBCLOUD_PROVIDERS`` entry."""
-
-    name: str
-    label: str  # the type as configured, for messages
-    driver_cls: type
-    family: str  # local, s3, azure or other
-    key: Any
-    secret: Any
-    bucket: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-def resolve_type(value: Any) -> tuple[str, dict[str, Any]]:
-    """A ``Provider`` constant and implied driver kwargs for a configured ``type``."""
-    from libcloud.storage.types import Provider as P
-
-    if not isinstance(value, str) or not value:
-        raise ImproperlyConfigured(f"A libcloud provider 'type' must be a Provider constant, not {value!r}")
-    name = value[len(PROVIDER_PATH):] if value.startswith(PROVIDER_PATH) else value
-    legacy = name.upper()
-    for table, target in ((SEED_S3_CONSTANTS, P.S3), (SEED_CLOUDFILES_CONSTANTS, P.CLOUDFILES)):
-        if legacy in table:
-            warnings.warn(
-                f"libcloud provider type {value!r} no longer exists in apache-libcloud 2+; it now means "
-                f"Provider.{target.upper()} with region {table[legacy]!r}. Write "
-                f"'type': '{PROVIDER_PATH}{target.upper()}', 'region': {table[legacy]!r}.",
-                DeprecationWarning, stacklevel=5)
-            return target, {"region": table[legacy]}
-    constants = {k: v for k, v in vars(P).items() if k.isupper() and isinstance(v, str)}
-    if name in constants:
-        return constants[name], {}
-    if name in constants.values():
-        return name, {}
-    raise ImproperlyConfigured(
-        f"Unknown libcloud provider type {value!r}: use one of libcloud.storage.types.Provider's "
-        f"constants, e.g. '{PROVIDER_PATH}S3' or '{PROVIDER_PATH}LOCAL'")
-
-
-def driver_family(cls: type) -> str:
-    from libcloud.storage.drivers.azure_blobs import AzureBlobsStorageDriver
-    from libcloud.storage.drivers.s3 import BaseS3StorageDriver
-
-    if cls.__module__ == "libcloud.storage.drivers.local":
-        return "local"
-    if issubclass(cls, AzureBlobsStorageDriver):
-        return "azure"
-    return "s3" if issubclass(cls, BaseS3StorageDriver) else "other"
-
-
-def secret_fields(conf: dict[str, Any]) -> set[str]:
-    """The fields of a provider entry that hold credentials (the local driver's key is a path)."""
-    local = str(conf.get("type", "")).upper().endswith("LOCAL")
-    return {"user", "secret", "token", "password"} | (set() if local else {"key"})
-
-
-def scrub(providers: Any) -> Any:
-    """``LIBCLOUD_PROVIDERS`` without credentials (for pickles and ``option_values()``)."""
-    if not isinstance(providers, dict):
-        return providers
-    return {name: {k: v for k, v in conf.items() if k not in secret_fields(conf)}
-            if isinstance(conf, dict) else conf for name, conf in providers.items()}
 
 
 class LibCloudStorage(BaseStorage):
@@ -328,13 +251,7 @@ class LibCloudStorage(BaseStorage):
         driver = self.driver
         if self._provider().family == "local":
             # The local driver's range stream reads the whole file into memory: open it here.
-            path = driver.get_object_cdn_url(self._object(key, driver))
-            try:
-                handle = open(path, "rb")  # noqa: SIM115 - returned open: the core closes the stream
-            except IsADirectoryError:
-                raise FileNotFoundError(f"{key!r} is a directory, not a file") from None
-            st = os.fstat(handle.fileno())
-            handle.seek(start)
+            handle, st = open_file(driver.get_object_cdn_url(self._object(key, driver)), key, start)
             return handle, ObjectInfo(size=st.st_size, modified=_stamp(st.st_mtime),
                                       accessed=_stamp(st.st_atime))
         obj = driver.get_object(self.bucket, key)
@@ -342,8 +259,8 @@ class LibCloudStorage(BaseStorage):
             return ChunkStream(driver.download_object_as_stream(obj)), _info(obj)
         try:
             chunks = driver.download_object_range_as_stream(obj, start)
-        except NotImplementedError:
-            return ChunkStream(driver.download_object_as_stream(obj), skip=start), _info(obj)
+        except NotImplementedError:  # a driver without ranges: the reader skips to ``start``
+            return FromStart(ChunkStream(driver.download_object_as_stream(obj))), _info(obj)
         return ChunkStream(chunks), _info(obj)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:

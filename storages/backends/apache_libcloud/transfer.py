@@ -1,10 +1,9 @@
-"""How LibCloudStorage moves bytes: streamed uploads on a worker thread, the local
-driver's staged uploads, chunked reads, and Azure SAS URLs signed as Azure requires."""
+"""How LibCloudStorage moves bytes through a driver: streamed uploads on a worker
+thread, chunked reads, and Azure SAS URLs signed as Azure requires (the local driver
+has ``.local``)."""
 
 from __future__ import annotations
 
-import os
-import posixpath
 import queue
 import re
 import tempfile
@@ -13,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Protocol
 from urllib.parse import quote, urlencode
 
-from storages.core import Upload, temp_name
+from storages.core import Upload
 
 
 class LibCloudTarget(Protocol):
@@ -33,8 +32,7 @@ class LibCloudTarget(Protocol):
 
     def _key_exists(self, key: str) -> bool: ...
 
-#: Where the local driver's uploads are staged: libcloud's local driver never lists ``.lock``.
-LOCAL_STAGING = ".lock"
+
 PRECONDITION = re.compile(r"\b(?:409|412)\b|PreconditionFailed|ConditionNotMet|BlobAlreadyExists")
 
 
@@ -65,15 +63,10 @@ def azure_sas_url(driver: Any, container: str, key: str, ex_expiry: float | None
 class ChunkStream:
     """``read(n)`` over a libcloud chunk iterator, holding one chunk at a time."""
 
-    def __init__(self, chunks: Iterator[bytes], skip: int = 0) -> None:
+    def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = iter(chunks)
         self._chunk = b""
         self._offset = 0
-        while skip > 0:  # a driver without ranges: drop the bytes before the start
-            dropped = len(self.read(min(skip, 1 << 20)))
-            if not dropped:
-                break
-            skip -= dropped
 
     def read(self, n: int = -1) -> bytes:
         parts = []
@@ -219,49 +212,3 @@ class StreamUpload(Upload):
         except BaseException:  # the worker already failed: nothing was committed
             pass
         self.thread.join()
-
-
-class LocalUpload(Upload):
-    """The local driver: stage the bytes in ``<container>/.lock/`` (which libcloud never lists)
-    under the core's temporary name, then rename into place, or hard-link for create-only
-    (atomic, fails if the name exists)."""
-
-    def __init__(self, storage: LibCloudTarget, key: str, create_only: bool) -> None:
-        driver = storage.driver
-        container_dir = driver.get_container_cdn_url(storage._container(driver), check=True)
-        self.final = driver.get_object_cdn_url(storage._object(key, driver))
-        self.create_only = create_only
-        staging = os.path.join(container_dir, LOCAL_STAGING)
-        os.makedirs(staging, exist_ok=True)
-        self.temp = os.path.join(staging, posixpath.basename(temp_name(key)))
-        fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-        self.file = os.fdopen(fd, "wb")
-
-    def write_part(self, data: bytes) -> None:
-        self.file.write(data)
-
-    def commit(self, tail: bytes) -> None:
-        try:
-            self.file.write(tail)
-            self.file.close()
-            os.chmod(self.temp, 0o664)  # what the local driver gives its files
-            for attempt in range(5):
-                os.makedirs(os.path.dirname(self.final), exist_ok=True)
-                try:
-                    if self.create_only:
-                        os.link(self.temp, self.final)
-                    else:
-                        os.replace(self.temp, self.final)
-                    break
-                except FileNotFoundError:  # a delete pruned the emptied directory meanwhile
-                    if attempt == 4:
-                        raise
-        finally:
-            self.abort()
-
-    def abort(self) -> None:
-        self.file.close()
-        try:
-            os.unlink(self.temp)
-        except FileNotFoundError:
-            pass

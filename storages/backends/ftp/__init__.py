@@ -9,7 +9,8 @@ Connections are pooled, checked with ``NOOP`` after idling, re-established when
 the server went away, and each is used by one thread at a time.
 
 The URL lives in ``.location``, connections in ``.connection``, reply
-parsing in ``.replies``; this module is the storage and its hooks.
+parsing in ``.replies``, uploads in ``.upload``; this module is the storage
+and its hooks.
 """
 
 from __future__ import annotations
@@ -17,10 +18,7 @@ from __future__ import annotations
 import errno
 import ftplib
 import io
-import logging
-import posixpath
 import socket
-import threading
 import weakref
 from typing import Any, Callable, TypeVar
 from urllib.parse import urljoin
@@ -38,21 +36,10 @@ from storages.core import (
     clean_name,
     is_temp_name,
     not_empty,
-    temp_name,
     to_bool,
 )
 
-from .connection import (
-    CONNECTION_ERRORS,
-    Pool,
-    ReadStream,
-    close_quietly,
-    connector,
-    end_transfer,
-    listing,
-    login_refused,
-    reusable,
-)
+from .connection import Pool, ReadStream, connector, listing, login_refused
 from .location import LOCATION_OPTION, Server, mask, parse_location, strip_password
 from .replies import (
     is_bad_name,
@@ -65,14 +52,17 @@ from .replies import (
     parse_time,
     reply_code,
 )
+from .upload import FTPUpload
 
-logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: An idle pooled connection older than this (seconds) is checked with NOOP before use.
 #: Read at every use, so it can be changed at run time (tests do).
 CHECK_AFTER = 15.0
-_RENAME_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def _check_after() -> float:
+    return CHECK_AFTER
 
 
 def _raise_if_missing(exc: ftplib.Error, key: str) -> None:
@@ -80,66 +70,6 @@ def _raise_if_missing(exc: ftplib.Error, key: str) -> None:
     existence checks of uploads need it before translate_error sees anything)."""
     if is_missing(exc):
         raise FileNotFoundError(f"{key}: {exc}") from exc
-
-
-class FTPUpload(Upload):
-    """Streams STOR to a hidden temporary name, renamed onto the key on commit."""
-
-    def __init__(self, storage: FTPStorage, key: str, create_only: bool) -> None:
-        self.storage, self.key, self.create_only = storage, key, create_only
-        self.temp = temp_name(key)  # hidden from listings
-        self._conn: ftplib.FTP | None = None
-        self._sock: socket.socket | None = None
-        self._started = self._done = False
-
-    def _start(self) -> None:
-        self._started = True
-        self._conn, self._sock = self.storage._run(lambda ftp: self.storage._stor(ftp, self.temp), hold=True)
-
-    def write_part(self, data: bytes) -> None:
-        if self._sock is None:
-            if self.create_only and self.storage._run(lambda ftp: self.storage._exists_on(ftp, self.key)):
-                raise FileExistsError(f"{self.key} exists")  # fail before sending gigabytes
-            self._start()
-        self._sock.sendall(data)  # type: ignore[union-attr]
-
-    def commit(self, tail: bytes) -> None:
-        if self._sock is None:
-            self._start()
-        conn, sock = self._conn, self._sock
-        assert conn is not None and sock is not None
-        try:
-            if tail:
-                sock.sendall(tail)
-            self._sock = None
-            end_transfer(conn, sock, clean=True)
-            # Threads of this process take turns between check and rename (see unsupported["create_only"]).
-            with _RENAME_LOCKS[hash((self.storage._server, self.key)) % len(_RENAME_LOCKS)]:
-                if self.create_only and self.storage._exists_on(conn, self.key):
-                    raise FileExistsError(f"{self.key} exists")
-                self.storage._rename(conn, self.temp, self.key, overwrite=not self.create_only)
-        except BaseException as exc:
-            if self._sock is None and not reusable(exc):
-                self._conn = None  # abort() must not reuse a broken connection
-                close_quietly(conn)
-            raise
-        self._done, self._conn = True, None
-        self.storage._pool.release(conn)
-
-    def abort(self) -> None:
-        if self._done:
-            return
-        self._done = True
-        conn, sock, self._conn, self._sock = self._conn, self._sock, None, None
-        if conn is not None:
-            usable = end_transfer(conn, sock, clean=False) if sock is not None else True
-            self.storage._pool.release(conn, usable)
-        if self._started:
-            try:
-                self.storage._run(lambda ftp: self.storage._delete_on(ftp, self.temp))
-            except CONNECTION_ERRORS as exc:
-                logger.warning("Could not delete the partial upload %s on %s: %s",
-                               self.temp, self.storage.endpoint(), exc)
 
 
 class FTPStorage(BaseStorage):
@@ -191,7 +121,7 @@ class FTPStorage(BaseStorage):
         if old is not None:
             old.clear(log_out=True)
         self._pool = Pool(connector(self._server, self.password, self.timeout, self.encoding,
-                                    self.ca_file, self.tls_verify))
+                                    self.ca_file, self.tls_verify), check_after=_check_after)
         weakref.finalize(self, self._pool.clear, log_out=True)
 
     @property
@@ -223,9 +153,9 @@ class FTPStorage(BaseStorage):
 
     # -- connection use ------------------------------------------------------------
     def _run(self, fn: Callable[[ftplib.FTP], T], *, hold: bool = False) -> Any:
-        """``fn`` on a pooled connection, reconnecting once if it had been dropped
-        (see Pool.run). ``hold``: return ``(connection, result)`` without releasing."""
-        return self._pool.run(fn, check_after=CHECK_AFTER, hold=hold)
+        """``fn`` on a pooled connection, reconnecting once if it had been dropped.
+        ``hold``: return ``(connection, result)``, the caller gives the connection back."""
+        return self._pool.holding(fn) if hold else self._pool.run(fn)
 
     def _stat_on(self, ftp: ftplib.FTP, key: str) -> ObjectInfo:
         if self._mlst:
@@ -262,35 +192,6 @@ class FTPStorage(BaseStorage):
         except IsADirectoryError:
             return True
         return True
-
-    def _stor(self, ftp: ftplib.FTP, key: str) -> socket.socket:
-        """Open a STOR data connection, creating the directories on the way if needed."""
-        try:
-            return ftp.transfercmd(f"STOR {key}")
-        except ftplib.error_perm as exc:
-            if reply_code(exc) not in (550, 553) or is_denied(exc):
-                raise
-        self._makedirs(ftp, posixpath.dirname(key))
-        return ftp.transfercmd(f"STOR {key}")
-
-    def _makedirs(self, ftp: ftplib.FTP, path: str) -> None:
-        parts = [p for p in path.split("/") if p]
-        prefix = "/" if path.startswith("/") else ""
-        for i in range(1, len(parts) + 1):
-            try:
-                ftp.mkd(prefix + "/".join(parts[:i]))
-            except ftplib.error_perm:
-                pass  # exists already (or a real error, which the STOR retry reports)
-
-    def _rename(self, ftp: ftplib.FTP, source: str, target: str, *, overwrite: bool) -> None:
-        try:
-            ftp.rename(source, target)
-        except ftplib.error_perm as exc:
-            # Some servers (IIS) refuse to rename over an existing file: "550 ... already exists".
-            if not overwrite or "exist" not in str(exc).lower() or not self._exists_on(ftp, target):
-                raise
-            ftp.delete(target)
-            ftp.rename(source, target)
 
     def _delete_on(self, ftp: ftplib.FTP, key: str) -> bool:
         """Delete a file, or an empty directory; say whether there was one."""

@@ -1,7 +1,7 @@
 """FTP control and data connections: logging in (plain or explicit TLS), a pool of
 logged-in connections each used by one thread at a time, ``NOOP`` checks after
-idling, one transparent reconnect when the server went away, and ending data
-transfers so the control connection stays usable."""
+idling, what a dropped connection looks like (the core's Reconnecting retries
+once), and ending data transfers so the control connection stays usable."""
 
 from __future__ import annotations
 
@@ -11,16 +11,14 @@ import socket
 import ssl
 import threading
 import time
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 
 from django.core.exceptions import ImproperlyConfigured
 
-from storages.core import ServiceUnavailable
+from storages.core import Reconnecting, ServiceUnavailable
 
 from .location import Server
 from .replies import reply_code
-
-T = TypeVar("T")
 
 #: Most idle connections kept per storage.
 MAX_IDLE = 8
@@ -64,17 +62,20 @@ def close_quietly(conn: ftplib.FTP) -> None:
         pass
 
 
-class Pool:
-    """Logged-in control connections; each is used by one thread at a time."""
+class Pool(Reconnecting[ftplib.FTP]):
+    """Logged-in control connections; each is used by one thread at a time.
 
-    def __init__(self, connect: Callable[[], ftplib.FTP]) -> None:
+    ``check_after()``: seconds of idling after which a connection is checked with NOOP."""
+
+    def __init__(self, connect: Callable[[], ftplib.FTP], check_after: Callable[[], float]) -> None:
         self.connect = connect
+        self.check_after = check_after
         self._idle: list[tuple[ftplib.FTP, float]] = []  # (connection, when it was last used)
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
-    def get(self, check_after: float) -> ftplib.FTP:
-        """An idle connection (checked with NOOP if idle ``check_after`` seconds or more) or a new one."""
+    def _acquire(self) -> ftplib.FTP:
+        """An idle connection (checked with NOOP if it idled long enough) or a new one."""
         while True:
             with self._lock:
                 if self._pid != os.getpid():  # forked: the parent's sockets are not ours
@@ -82,13 +83,24 @@ class Pool:
                 conn, used = self._idle.pop() if self._idle else (None, 0.0)
             if conn is None:
                 return self.connect()
-            if time.monotonic() - used < check_after:
+            if time.monotonic() - used < self.check_after():
                 return conn
             try:
                 conn.voidcmd("NOOP")
                 return conn
             except CONNECTION_ERRORS:
                 close_quietly(conn)
+
+    def _dropped(self, conn: ftplib.FTP, error: Exception) -> bool:
+        return dropped(error)
+
+    def _reconnect(self, conn: ftplib.FTP, error: Exception) -> ftplib.FTP:
+        close_quietly(conn)
+        self.clear()  # the others are most likely dead too
+        return self.connect()
+
+    def _release(self, conn: ftplib.FTP, error: BaseException | None) -> None:
+        self.release(conn, error is None or reusable(error))
 
     def release(self, conn: ftplib.FTP, reusable: bool = True) -> None:
         if reusable:
@@ -111,27 +123,6 @@ class Pool:
                 quit_politely(conn)
             else:
                 close_quietly(conn)
-
-    def run(self, fn: Callable[[ftplib.FTP], T], *, check_after: float, hold: bool = False) -> Any:
-        """Run ``fn`` on a pooled connection, once more on a new one if the old one
-        had been dropped. ``hold``: return ``(connection, result)`` without releasing."""
-        conn = self.get(check_after)
-        for attempt in (1, 2):
-            try:
-                result = fn(conn)
-            except BaseException as exc:
-                if attempt == 1 and dropped(exc):
-                    close_quietly(conn)
-                    self.clear()  # the others are most likely dead too
-                    conn = self.connect()
-                    continue
-                self.release(conn, reusable(exc))
-                raise
-            if hold:
-                return conn, result
-            self.release(conn)
-            return result
-        raise AssertionError("unreachable")
 
 
 def end_transfer(conn: ftplib.FTP, sock: socket.socket, *, clean: bool) -> bool:

@@ -25,10 +25,9 @@ def check_status(response: Any, expected: tuple[int, ...]) -> Any:
 
 
 class GCSUpload(Upload):
-    """One multipart request for a small file; a resumable session otherwise.
-
-    Parts are PUT to the session as they come; ``abort`` cancels the session,
-    and nothing is visible under the name until the final request."""
+    """One multipart request for a small file; a resumable session otherwise, its parts
+    PUT in order as they come (a session takes bytes only at its persisted offset: no
+    part pool). ``abort`` cancels the session; nothing is visible before the end."""
 
     def __init__(self, client: Any, blob: Any, *, create_only: bool, content_type: str | None,
                  predefined_acl: str | None, missing_bucket: Callable[[], Exception]) -> None:

@@ -4,15 +4,12 @@ One SSH connection per thread, checked before use and re-established after a
 server restart (see ``.connection``). Host keys are verified against a
 known-hosts file; an unknown key is refused unless
 ``SFTP_STORAGE_ACCEPT_UNKNOWN_HOST_KEY`` opts in. Reads stream through a
-bounded read-ahead window; writes stream to a hidden temporary name that is
-renamed into place: ``posix-rename`` (atomic replace) when overwriting, plain
-SFTP ``RENAME`` (which refuses an existing target) for create-only saves.
+bounded read-ahead window (``.transfer``); writes stream to a hidden temporary
+name that is renamed into place (``.upload``).
 """
 
 from __future__ import annotations
 
-import logging
-import posixpath
 import stat
 from datetime import datetime, timezone
 from typing import Any
@@ -28,15 +25,13 @@ from storages.core import (
     clean_name,
     is_temp_name,
     not_empty,
-    temp_name,
     to_bool,
     to_int,
 )
 
 from .connection import SFTPConnectionMixin, is_connection_error
-from .transfer import ReadStream, WriteStream
-
-log = logging.getLogger(__name__)
+from .transfer import ReadStream
+from .upload import SFTPUpload
 
 
 def to_mode(value: Any) -> int:
@@ -123,13 +118,13 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
                 raise
             return handle, attrs
 
-        handle, attrs = self._run(open_)
+        conn, (handle, attrs) = self._connections.holding(lambda conn: open_(conn.sftp))
         stream = ReadStream(handle, start, attrs.st_size, self.read_window)
-        stream.conn = getattr(self._local, "conn", None)  # alive while the stream is
+        stream.conn = conn  # alive while the stream is
         return stream, self._info(attrs)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
-        return _SFTPUpload(self, key, create_only)
+        return SFTPUpload(self, key, create_only)
 
     def _delete(self, key: str) -> bool:
         def remove(sftp: Any) -> bool:
@@ -166,65 +161,6 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
             raise ValueError("This file is not accessible via a URL: set SFTP_BASE_URL (or MEDIA_URL).")
         return urljoin(self.base_url, quote(cleaned))
 
-    # -- helpers for uploads -----------------------------------------------------------
-    def _makedirs(self, sftp: Any, path: str) -> None:
-        """Create ``path`` and missing parents with ``dir_mode``, uid and gid."""
-        if path in ("", "/", "."):
-            return
-        try:
-            self._mkdir(sftp, path)
-        except FileNotFoundError:
-            self._makedirs(sftp, posixpath.dirname(path))
-            self._mkdir(sftp, path)
-
-    def _mkdir(self, sftp: Any, path: str) -> None:
-        try:
-            sftp.mkdir(path, self.dir_mode if self.dir_mode is not None else 0o777)
-        except (FileNotFoundError, PermissionError):
-            raise
-        except OSError:
-            if not stat.S_ISDIR(sftp.stat(path).st_mode or 0):  # made meanwhile, or a file there
-                raise NotADirectoryError(f"{path!r} on {self.endpoint()} is not a directory") from None
-            return
-        if self.dir_mode is not None:
-            sftp.chmod(path, self.dir_mode)  # the server's umask may have narrowed it
-        if self.uid is not None or self.gid is not None:
-            attrs = sftp.stat(path)
-            sftp.chown(path, _pick(self.uid, attrs.st_uid), _pick(self.gid, attrs.st_gid))
-
-    def _apply_file_attrs(self, handle: Any) -> None:
-        if self.file_mode is not None:
-            handle.chmod(self.file_mode)
-        if self.uid is not None or self.gid is not None:
-            attrs = handle.stat()
-            handle.chown(_pick(self.uid, attrs.st_uid), _pick(self.gid, attrs.st_gid))
-
-    def _place(self, sftp: Any, tmp: str, key: str, create_only: bool) -> None:
-        """Rename the finished temp file to ``key``."""
-        if create_only:
-            try:
-                sftp.rename(tmp, key)  # SFTP v3 RENAME refuses an existing target
-            except OSError as exc:
-                if _exists(sftp, key):
-                    raise FileExistsError(f"{key!r} already exists on {self.endpoint()}") from exc
-                raise
-            return
-        if self._posix_rename:
-            try:
-                sftp.posix_rename(tmp, key)
-                return
-            except OSError as exc:
-                if "unsupported" not in str(exc).lower():
-                    raise
-                self._posix_rename = False  # an old server: replace in two steps
-        try:
-            sftp.rename(tmp, key)
-        except OSError:
-            if not _exists(sftp, key):
-                raise
-            sftp.remove(key)
-            sftp.rename(tmp, key)
-
     # -- errors -------------------------------------------------------------------------
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
         import paramiko
@@ -246,75 +182,3 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
         if isinstance(exc, (OSError, EOFError, paramiko.SSHException)):
             return ServiceUnavailable(f"SFTPStorage could not reach {where}: {exc}")
         return super().translate_error(exc, name)
-
-
-def _pick(value: int | None, current: int | None) -> int:
-    return int(value if value is not None else (current if current is not None else -1))
-
-
-def _exists(sftp: Any, path: str) -> bool:
-    try:
-        sftp.stat(path)
-    except FileNotFoundError:
-        return False
-    return True
-
-
-class _SFTPUpload(Upload):
-    """Streams to a hidden temp file beside the target, renamed into place on commit."""
-
-    def __init__(self, storage: SFTPStorage, key: str, create_only: bool) -> None:
-        self.storage = storage
-        self.key = key
-        self.create_only = create_only
-        self.tmp = ""
-        self.stream: WriteStream | None = None
-
-    def _open_tmp(self, sftp: Any) -> WriteStream:
-        self.tmp = temp_name(self.key)
-        try:
-            handle = sftp.open(self.tmp, "wx")
-        except FileNotFoundError:
-            self.storage._makedirs(sftp, posixpath.dirname(self.tmp))
-            handle = sftp.open(self.tmp, "wx")
-        return WriteStream(handle, self.storage.write_window)
-
-    def write_part(self, data: bytes) -> None:
-        if self.stream is None:
-            self.stream = self.storage._run(self._open_tmp)
-            self.stream.conn = getattr(self.storage._local, "conn", None)  # alive while writing
-        self.stream.write(data)
-
-    def commit(self, tail: bytes) -> None:
-        if self.stream is not None:  # streamed: the bytes already sent cannot be replayed
-            self._finish(self.stream, tail)
-            return
-        # A small file is sent whole here, so a reconnect can redo all of it.
-        self.storage._run(lambda sftp: self._finish(self._open_tmp(sftp), tail))
-
-    def _finish(self, stream: WriteStream, tail: bytes) -> None:
-        handle = stream._handle
-        try:
-            stream.write(tail)
-            stream.flush()
-            self.storage._apply_file_attrs(handle)
-            handle.close()
-            self.storage._place(handle.sftp, self.tmp, self.key, self.create_only)
-        except BaseException:
-            self._discard(stream)
-            raise
-        self.stream = None
-
-    def abort(self) -> None:
-        if self.stream is not None:
-            self._discard(self.stream)
-            self.stream = None
-
-    def _discard(self, stream: WriteStream) -> None:
-        """Best effort: close and delete the temp file (the connection may be gone)."""
-        handle = stream._handle
-        for step in (handle.close, lambda: handle.sftp.remove(self.tmp)):
-            try:
-                step()
-            except Exception as exc:  # the upload already failed; this is only tidying
-                log.debug("cleaning up %s on %s: %s", self.tmp, self.storage.endpoint(), exc)

@@ -1,8 +1,8 @@
 """SFTP connections on paramiko: one SSH connection per thread, checked before use
-and re-established after a server restart; host keys verified against a
-known-hosts file (an unknown key is refused unless
-``SFTP_STORAGE_ACCEPT_UNKNOWN_HOST_KEY`` opts in); an optional interactive
-password prompt, remembered for reconnects."""
+and re-established after a server restart (the core's Reconnecting retries the
+call once); host keys verified against a known-hosts file (an unknown key is
+refused unless ``SFTP_STORAGE_ACCEPT_UNKNOWN_HOST_KEY`` opts in); an optional
+interactive password prompt, remembered for reconnects."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any, Callable, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
-from storages.core import require
+from storages.core import Reconnecting, require
 
 # The storage module's logger, so logging configured for it still applies.
 log = logging.getLogger("storages.backends.sftpstorage")
@@ -42,22 +42,45 @@ class _Connection:
         self.ssh.close()
 
 
-class _Connections:
-    """Every live connection of one storage, to close them all at once."""
+class _Connections(Reconnecting[_Connection]):
+    """One storage's connections, one per thread: each thread's is checked before use
+    and replaced when it died (a call that failed on it runs once more, see the core's
+    Reconnecting); ``close_all`` closes every one, in any thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, storage: SFTPConnectionMixin) -> None:
+        self._storage: Any = weakref.proxy(storage)  # weak: the storage's finalizer holds this object
+        self._local = threading.local()
         self._live: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._lock = threading.Lock()
 
-    def add(self, conn: _Connection) -> None:
-        with self._lock:
-            self._live.add(conn)
+    def _acquire(self) -> _Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or not conn.active:
+            if conn is not None:
+                conn.close()
+            conn = self._local.conn = self._storage._connect()
+            with self._lock:
+                self._live.add(conn)
+        return conn
+
+    def _dropped(self, conn: _Connection, error: Exception) -> bool:
+        return not conn.active or is_connection_error(error)
+
+    def _reconnect(self, conn: _Connection, error: Exception) -> _Connection:
+        log.info("SFTP connection to %s lost (%s); reconnecting", self._storage.endpoint(), error)
+        conn.close()
+        return self._acquire()
+
+    def detach(self) -> None:
+        """Forget every thread's connection; each closes once nothing uses it."""
+        self._local = threading.local()
 
     def close_all(self) -> None:
         with self._lock:
             conns = list(self._live)
         for conn in conns:
             conn.close()
+        self.detach()
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -95,15 +118,13 @@ class SFTPConnectionMixin:
     interactive: bool
     known_host_file: str | None
     accept_unknown_host_key: bool
-    _local: threading.local
-    _per_thread: Callable[..., Any]
     endpoint: Callable[[], str]
 
     def _options_changed(self) -> None:
-        # The base drops every thread's connection; each closes once nothing uses it
-        # (a stream still reading keeps its own).
         super()._options_changed()  # type: ignore[misc]
-        self._connections = _Connections()
+        if hasattr(self, "_connections"):  # new settings: the old connections close once unused
+            self._connections.detach()  # (a stream still reading keeps its own)
+        self._connections = _Connections(self)
         weakref.finalize(self, self._connections.close_all)
         self._prompted_password: str | None = None
 
@@ -147,9 +168,7 @@ class SFTPConnectionMixin:
             except BaseException:
                 ssh.close()
                 raise
-            conn = _Connection(ssh, sftp)
-            self._connections.add(conn)
-            return conn
+            return _Connection(ssh, sftp)
         raise AssertionError("unreachable")
 
     def _new_client(self, paramiko: Any) -> Any:
@@ -161,30 +180,10 @@ class SFTPConnectionMixin:
                                         else _RefuseUnknownHost(known))
         return ssh
 
-    def _conn(self) -> _Connection:
-        """This thread's connection, reconnecting if the old one is gone."""
-        conn = self._per_thread("conn", self._connect)
-        if not conn.active:
-            self._drop(conn)
-            conn = self._per_thread("conn", self._connect)
-        return conn
-
-    def _drop(self, conn: _Connection) -> None:
-        conn.close()
-        if getattr(self._local, "conn", None) is conn:
-            self._local.conn = None
-
     def _run(self, func: Callable[[Any], T]) -> T:
-        """``func(sftp)``, run again once on a new connection if the old one died."""
-        conn = self._conn()
-        try:
-            return func(conn.sftp)
-        except Exception as exc:
-            if conn.active and not is_connection_error(exc):
-                raise
-            log.info("SFTP connection to %s lost (%s); reconnecting", self.endpoint(), exc)
-            self._drop(conn)
-        return func(self._conn().sftp)
+        """``func(sftp)`` on this thread's connection, run again once on a new connection
+        if the old one died."""
+        return self._connections.run(lambda conn: func(conn.sftp))
 
     def _host_key_mismatch(self, exc: Any) -> ImproperlyConfigured:
         """The error for paramiko's ``BadHostKeyException``."""
@@ -198,7 +197,6 @@ class SFTPConnectionMixin:
     def close(self) -> None:
         """Close every connection this storage opened (in any thread)."""
         self._connections.close_all()
-        self._local = threading.local()
 
     disconnect = close
 

@@ -1,9 +1,10 @@
-"""Pipelined SFTP transfers on paramiko: many 32 KiB requests in flight, bounded.
+"""Pipelined SFTP transfers: many 32 KiB requests in flight, bounded.
 
 paramiko's ``SFTPFile`` either waits for each request (slow), prefetches a whole
 file (memory grows with it, and closing early drains it all) or pipelines writes
 whose replies it may drop. These streams keep a fixed window of requests in
-flight, so memory is bounded by the window, and they check every reply.
+flight, so memory is bounded by the window, and they check every reply. The
+requests themselves go through ``.paramiko_private``.
 """
 
 from __future__ import annotations
@@ -11,52 +12,21 @@ from __future__ import annotations
 import collections
 from typing import Any
 
-_REQUEST = 32768  # bytes per read/write request, as paramiko sends them
+from .paramiko_private import REQUEST_SIZE, Requests
 
 
-class _Pipe:
-    """Many requests in flight on one open remote file.
-
-    Uses paramiko's request/reply calls (``_async_request``/``_read_response``)
-    the way its own prefetch does. paramiko hands each reply to
-    ``_async_response`` whoever reads it off the wire, so other calls on the
-    same connection in between are safe, and errors are never dropped."""
+class _Window:
+    """Up to ``window`` bytes of requests in flight on one open remote file."""
 
     def __init__(self, handle: Any, window: int) -> None:
         self._handle = handle
-        self._sftp = handle.sftp
-        self._depth = max(1, window // _REQUEST)
+        self._requests = Requests(handle)
+        self._depth = max(1, window // REQUEST_SIZE)
         self._inflight: collections.deque[Any] = collections.deque()
-        self._replies: dict[int, Any] = {}
         self.conn: Any = None  # the storage's connection object, kept alive while in use
 
-    def _async_response(self, kind: int, msg: Any, num: int) -> None:
-        from paramiko.sftp import CMD_DATA
 
-        if kind == CMD_DATA:
-            self._replies[num] = msg.get_string()
-            return
-        try:
-            self._sftp._convert_status(msg)
-            self._replies[num] = b""
-        except EOFError:
-            self._replies[num] = b""
-        except Exception as exc:  # the server's error for this request, raised to the caller
-            self._replies[num] = exc
-
-    def _send(self, kind: int, *args: Any) -> int:
-        return self._sftp._async_request(self, kind, self._handle.handle, *args)
-
-    def _reply(self, num: int) -> bytes:
-        while num not in self._replies:
-            self._sftp._read_response()
-        reply = self._replies.pop(num)
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-
-class ReadStream(_Pipe):
+class ReadStream(_Window):
     """Reads a remote file from ``start`` with ``window`` bytes of requests in flight:
     a new 32 KiB request goes out as each reply is consumed, so memory stays at
     the window however large the file, and closing early drains one window."""
@@ -68,11 +38,9 @@ class ReadStream(_Pipe):
         self._current = memoryview(b"")
 
     def _request(self) -> None:
-        from paramiko.sftp import CMD_READ, int64
-
         while len(self._inflight) < self._depth and self._next < self._size:
-            length = min(_REQUEST, self._size - self._next)
-            self._inflight.append((self._send(CMD_READ, int64(self._next), length), self._next, length))
+            length = min(REQUEST_SIZE, self._size - self._next)
+            self._inflight.append((self._requests.read(self._next, length), self._next, length))
             self._next += length
 
     def _refill(self) -> bool:
@@ -80,7 +48,7 @@ class ReadStream(_Pipe):
         if not self._inflight:
             return False
         num, offset, length = self._inflight.popleft()
-        data = self._reply(num)
+        data = self._requests.reply(num)
         if 0 < len(data) < length:  # a short reply: fetch the rest of this piece synchronously
             self._handle.seek(offset + len(data))
             data += self._handle.read(length - len(data))
@@ -107,25 +75,28 @@ class ReadStream(_Pipe):
         self._handle.close()  # its reply comes after ours: paramiko hands those to us
 
 
-class WriteStream(_Pipe):
+class WriteStream(_Window):
     """Writes sequentially with ``window`` bytes of 32 KiB writes in flight."""
 
     def __init__(self, handle: Any, window: int) -> None:
         super().__init__(handle, window)
         self.offset = 0
 
-    def write(self, data: bytes) -> None:
-        from paramiko.sftp import CMD_WRITE, int64
+    @property
+    def handle(self) -> Any:
+        """The open remote file (an ``SFTPFile``)."""
+        return self._handle
 
+    def write(self, data: bytes) -> None:
         view = memoryview(data)
-        for start in range(0, len(view), _REQUEST):
+        for start in range(0, len(view), REQUEST_SIZE):
             if len(self._inflight) >= self._depth:
-                self._reply(self._inflight.popleft())
-            chunk = view[start:start + _REQUEST]
-            self._inflight.append(self._send(CMD_WRITE, int64(self.offset), chunk))
+                self._requests.reply(self._inflight.popleft())
+            chunk = view[start:start + REQUEST_SIZE]
+            self._inflight.append(self._requests.write(self.offset, chunk))
             self.offset += len(chunk)
 
     def flush(self) -> None:
         """Wait until the server has confirmed every write (raising its first error)."""
         while self._inflight:
-            self._reply(self._inflight.popleft())
+            self._requests.reply(self._inflight.popleft())

@@ -1,0 +1,70 @@
+"""Every use of paramiko's private SFTP API, in one place.
+
+The pipelined streams of ``.transfer`` keep many requests in flight on one open
+file, with the request/reply calls paramiko's own prefetch uses:
+``SFTPClient._async_request``, ``SFTPClient._read_response`` (which hands each
+reply to the ``_async_response`` method of the object that sent the request),
+``SFTPClient._convert_status``, and ``SFTPFile.handle`` / ``SFTPFile.sftp``.
+
+Checked against paramiko 3.4.0 (the oldest we support), 3.5.1, 4.0.0, 5.0.0 and
+5.1.0 (installed here): these calls, and ``paramiko/sftp_client.py``,
+``sftp_file.py`` and ``sftp.py`` as a whole, are the same in all of them. Check
+again before allowing a newer major version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Bytes per read/write request, as paramiko sends them (``SFTPFile.MAX_REQUEST_SIZE``).
+REQUEST_SIZE = 32768
+
+
+class Requests:
+    """Read and write requests on one open remote file, replies kept until asked for.
+
+    paramiko hands every reply to ``_async_response`` whoever reads it off the
+    wire, so other calls on the same connection in between are safe, and an
+    error reply is raised by :meth:`reply`, never dropped."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+        self._sftp = handle.sftp
+        self._replies: dict[int, Any] = {}
+
+    def read(self, offset: int, length: int) -> int:
+        """Send a read request; returns its number."""
+        from paramiko.sftp import CMD_READ, int64
+
+        return self._sftp._async_request(self, CMD_READ, self._handle.handle, int64(offset), length)
+
+    def write(self, offset: int, data: Any) -> int:
+        """Send a write request; returns its number."""
+        from paramiko.sftp import CMD_WRITE, int64
+
+        return self._sftp._async_request(self, CMD_WRITE, self._handle.handle, int64(offset), data)
+
+    def reply(self, num: int) -> bytes:
+        """The data of request ``num`` (``b""`` for a status), waiting for it; raises the
+        server's error for that request."""
+        while num not in self._replies:
+            self._sftp._read_response()
+        reply = self._replies.pop(num)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    def _async_response(self, kind: int, msg: Any, num: int) -> None:
+        """paramiko's callback with the reply to one of our requests."""
+        from paramiko.sftp import CMD_DATA
+
+        if kind == CMD_DATA:
+            self._replies[num] = msg.get_string()
+            return
+        try:
+            self._sftp._convert_status(msg)
+            self._replies[num] = b""
+        except EOFError:  # a read past the end
+            self._replies[num] = b""
+        except Exception as exc:  # the server's error for this request, raised to the caller
+            self._replies[num] = exc

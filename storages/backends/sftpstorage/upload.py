@@ -1,0 +1,158 @@
+"""SFTP uploads: a hidden temporary file beside the target, written through a bounded
+window, given its mode and owner, then renamed into place: ``posix-rename`` (atomic
+replace) when overwriting, plain SFTP ``RENAME`` (which refuses an existing target)
+for create-only saves. The order of the steps and the clean-up are the core's
+StagedUpload; this says how SFTP does each."""
+
+from __future__ import annotations
+
+import posixpath
+import stat
+from typing import Any, Callable, Protocol, TypeVar
+
+from storages.core import Reconnecting, StagedUpload
+
+from .transfer import WriteStream
+
+T = TypeVar("T")
+
+
+class SFTPHost(Protocol):
+    """What an upload needs of its storage (``SFTPStorage`` provides it)."""
+
+    _connections: Reconnecting[Any]
+    _posix_rename: bool  # False once the server said it has no posix-rename
+    write_window: int
+    file_mode: int | None
+    dir_mode: int | None
+    uid: int | None
+    gid: int | None
+
+    def endpoint(self) -> str: ...
+
+    def _run(self, func: Callable[[Any], T]) -> T: ...
+
+
+class SFTPUpload(StagedUpload):
+    """One upload to ``key``; a small one is redone whole on a new connection if its own dropped."""
+
+    def __init__(self, storage: SFTPHost, key: str, create_only: bool) -> None:
+        super().__init__(key, create_only=create_only, where=storage.endpoint())
+        self.storage = storage
+        self.stream: WriteStream | None = None
+        self._conn: Any = None  # the connection of the current step
+
+    def _step(self, fn: Callable[[], T]) -> T:
+        def on(conn: Any) -> T:
+            self._conn = conn
+            return fn()
+
+        return self.storage._connections.run(on)  # once more on a new connection if this one died
+
+    def _exists(self) -> bool:
+        return self.storage._run(lambda sftp: exists(sftp, self.key))
+
+    def _open_temp(self) -> None:
+        sftp = self._conn.sftp
+        try:
+            handle = sftp.open(self.temp, "wx")
+        except FileNotFoundError:
+            self._makedirs(sftp, posixpath.dirname(self.temp))
+            handle = sftp.open(self.temp, "wx")
+        self.stream = WriteStream(handle, self.storage.write_window)
+        self.stream.conn = self._conn  # alive while writing
+
+    def _write(self, data: bytes) -> None:
+        self.stream.write(data)  # type: ignore[union-attr]
+
+    def _finish_temp(self, tail: bytes) -> None:
+        assert self.stream is not None
+        self.stream.write(tail)
+        self.stream.flush()
+        handle, storage = self.stream.handle, self.storage
+        if storage.file_mode is not None:
+            handle.chmod(storage.file_mode)
+        if storage.uid is not None or storage.gid is not None:
+            attrs = handle.stat()
+            handle.chown(_pick(storage.uid, attrs.st_uid), _pick(storage.gid, attrs.st_gid))
+        handle.close()
+
+    def _place(self) -> None:
+        assert self.stream is not None
+        sftp, tmp, key = self.stream.handle.sftp, self.temp, self.key
+        if self.create_only:
+            try:
+                sftp.rename(tmp, key)  # SFTP v3 RENAME refuses an existing target
+            except OSError as exc:
+                if exists(sftp, key):
+                    raise FileExistsError(f"{key!r} already exists on {self.where}") from exc
+                raise
+            return
+        if self.storage._posix_rename:
+            try:
+                sftp.posix_rename(tmp, key)
+                return
+            except OSError as exc:
+                if "unsupported" not in str(exc).lower():
+                    raise
+                self.storage._posix_rename = False  # an old server: replace in two steps
+        try:
+            sftp.rename(tmp, key)
+        except OSError:
+            if not exists(sftp, key):
+                raise
+            sftp.remove(key)
+            sftp.rename(tmp, key)
+
+    def _release(self, error: BaseException | None) -> None:
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            stream.handle.close()  # paramiko: a no-op when closed already
+
+    def _remove_temp(self) -> None:
+        def remove(sftp: Any) -> None:
+            try:
+                sftp.remove(self.temp)
+            except FileNotFoundError:
+                pass
+
+        self.storage._run(remove)
+
+    def _makedirs(self, sftp: Any, path: str) -> None:
+        """Create ``path`` and missing parents with ``dir_mode``, uid and gid."""
+        if path in ("", "/", "."):
+            return
+        try:
+            self._mkdir(sftp, path)
+        except FileNotFoundError:
+            self._makedirs(sftp, posixpath.dirname(path))
+            self._mkdir(sftp, path)
+
+    def _mkdir(self, sftp: Any, path: str) -> None:
+        storage = self.storage
+        try:
+            sftp.mkdir(path, storage.dir_mode if storage.dir_mode is not None else 0o777)
+        except (FileNotFoundError, PermissionError):
+            raise
+        except OSError:
+            if not stat.S_ISDIR(sftp.stat(path).st_mode or 0):  # made meanwhile, or a file there
+                raise NotADirectoryError(f"{path!r} on {self.where} is not a directory") from None
+            return
+        if storage.dir_mode is not None:
+            sftp.chmod(path, storage.dir_mode)  # the server's umask may have narrowed it
+        if storage.uid is not None or storage.gid is not None:
+            attrs = sftp.stat(path)
+            sftp.chown(path, _pick(storage.uid, attrs.st_uid), _pick(storage.gid, attrs.st_gid))
+
+
+def _pick(value: int | None, current: int | None) -> int:
+    return int(value if value is not None else (current if current is not None else -1))
+
+
+def exists(sftp: Any, path: str) -> bool:
+    """Whether ``path`` exists (a file or a directory)."""
+    try:
+        sftp.stat(path)
+    except FileNotFoundError:
+        return False
+    return True

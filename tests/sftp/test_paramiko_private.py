@@ -1,0 +1,38 @@
+"""The one module that uses paramiko's private SFTP API, against the installed paramiko
+and the real SFTP server: the calls it relies on exist, replies come back in any order,
+and an error reply is raised, never dropped."""
+
+from __future__ import annotations
+
+import pytest
+from paramiko.sftp_client import SFTPClient
+from paramiko.sftp_file import SFTPFile
+
+from storages.backends.sftpstorage.paramiko_private import REQUEST_SIZE, Requests
+
+
+def test_the_private_calls_it_relies_on_exist():
+    for name in ("_async_request", "_read_response", "_convert_status"):
+        assert callable(getattr(SFTPClient, name)), name
+    assert SFTPFile.MAX_REQUEST_SIZE == REQUEST_SIZE
+    from paramiko.sftp import CMD_DATA, CMD_READ, CMD_WRITE, int64  # noqa: F401
+
+
+def test_pipelined_requests_on_the_real_server(own_sftp):
+    client = own_sftp.client()
+    data = bytes(range(256)) * 1024  # 256 KiB: eight requests
+    with client.open("/p.bin", "w") as handle:
+        requests = Requests(handle)
+        sent = [requests.write(offset, data[offset:offset + REQUEST_SIZE])
+                for offset in range(0, len(data), REQUEST_SIZE)]
+        for num in reversed(sent):  # replies are kept until asked for, in any order
+            assert requests.reply(num) == b""
+    with client.open("/p.bin", "r") as handle:
+        requests = Requests(handle)
+        reads = [requests.read(offset, REQUEST_SIZE) for offset in range(0, len(data), REQUEST_SIZE)]
+        assert b"".join(requests.reply(num) for num in reads) == data
+        assert requests.reply(requests.read(len(data), 10)) == b""  # past the end
+        with pytest.raises(OSError):  # the server refuses a write on a file opened for reading
+            requests.reply(requests.write(0, b"nope"))
+    assert (own_sftp.root_dir / "p.bin").read_bytes() == data
+    client.close()
