@@ -14,7 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, split_listing, to_bool, to_int
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
 from storages.core.errors import ServiceUnavailable, translated
-from storages.core.parallel import PartPool
+
+from .upload import S3Upload
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 DEFAULT_CONCURRENCY = 3  # bench/bench_s3.py: the knee of throughput vs peak memory (~40 MB)
@@ -217,7 +218,7 @@ class S3Storage(BaseStorage):
         self._ensure_bucket()
         name = key[len(self.location) + 1:] if self.location else key
         params, compress = self._upload_parameters(name, content_type)
-        upload: Upload = _S3Upload(self._client(), self.bucket, key, params, create_only,
+        upload: Upload = S3Upload(self._client(), self.bucket, key, params, create_only,
                                    max_in_flight=self.max_concurrency)
         return GzipUpload(upload, self.part_size) if compress else upload
 
@@ -323,59 +324,6 @@ def _info(response: dict[str, Any], size: int | None) -> ObjectInfo:
         size=size, modified=response.get("LastModified"), content_type=response.get("ContentType"),
         content_encoding=response.get("ContentEncoding"), etag=response.get("ETag"),
     )
-
-
-class _S3Upload(Upload):
-    """One PUT for a small file; a multipart upload, aborted on failure, otherwise.
-
-    Create-only commits send ``If-None-Match: *``, so S3 refuses to replace an
-    existing object even under a race."""
-
-    def __init__(self, client: Any, bucket: str, key: str, params: dict[str, Any], create_only: bool,
-                 max_in_flight: int = 1) -> None:
-        self._client = client
-        self._target = {"Bucket": bucket, "Key": key}
-        self._params = params
-        self._create_only = create_only
-        self._upload_id: str | None = None
-        self._parts = PartPool(max_in_flight)
-        self._count = 0
-
-    def _condition(self) -> dict[str, str]:
-        return {"IfNoneMatch": "*"} if self._create_only else {}
-
-    def write_part(self, data: bytes) -> None:
-        if self._upload_id is None:
-            created = self._client.create_multipart_upload(**self._target, **self._params)
-            self._upload_id = created["UploadId"]
-        self._count += 1
-        self._parts.submit(self._send_part, self._upload_id, self._count, data)
-
-    def _send_part(self, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
-        response = self._client.upload_part(**self._target, UploadId=upload_id, PartNumber=number, Body=data)
-        return {"ETag": response["ETag"], "PartNumber": number}
-
-    def commit(self, tail: bytes) -> None:
-        if self._upload_id is None:
-            self._client.put_object(**self._target, Body=tail, **self._params, **self._condition())
-            return
-        try:
-            if tail:
-                self.write_part(tail)
-            parts = self._parts.wait()
-            self._client.complete_multipart_upload(
-                **self._target, UploadId=self._upload_id, MultipartUpload={"Parts": parts},
-                **self._condition())
-        except BaseException:
-            self.abort()
-            raise
-        self._upload_id = None
-
-    def abort(self) -> None:
-        upload_id, self._upload_id = self._upload_id, None
-        self._parts.cancel()
-        if upload_id is not None:
-            self._client.abort_multipart_upload(**self._target, UploadId=upload_id)
 
 
 class S3StaticStorage(S3Storage):
