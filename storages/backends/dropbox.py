@@ -28,6 +28,7 @@ from storages.core import (
     to_bool,
     translated,
 )
+from storages.core.compat import BackendFile, CatchesStorageErrors
 
 DEFAULT_API_HOST = "api.dropboxapi.com"
 #: Tags of Dropbox route errors that mean "no space" and "not allowed".
@@ -151,6 +152,13 @@ class _SessionUpload(Upload):
         self._cursor = None
 
 
+class DropboxFile(BackendFile):
+    """What ``DropboxStorage.open()`` returns (upstream's ``DropboxFile``, alias ``DropBoxFile``)."""
+
+
+DropBoxFile = DropboxFile
+
+
 class DropboxStorage(BaseStorage):
     """Django storage in a Dropbox account, jailed to ``root_path``."""
 
@@ -174,6 +182,7 @@ class DropboxStorage(BaseStorage):
     part_size = 4 * 1024 * 1024
     sdk_modules, sdk_extra = ("dropbox",), "dropbox"
     file_overwrite: bool | None = None  # type: ignore[assignment]
+    file_class = DropboxFile
 
     def __init__(self, oauth2_access_token: str | None = None, **kwargs: Any) -> None:
         if oauth2_access_token is not None:  # upstream's positional first argument
@@ -352,11 +361,12 @@ class DropboxStorage(BaseStorage):
 DropBoxStorage = DropboxStorage
 
 
-class DropboxStorageException(Exception):
-    """Kept so upstream imports keep working; this backend raises Django/Python errors instead."""
+class DropboxStorageException(Exception, metaclass=CatchesStorageErrors):
+    """Upstream's error. This backend raises Django/Python errors instead; ``except
+    DropboxStorageException`` still catches them (each is an ``OSError``)."""
 
 
 DropBoxStorageException = DropboxStorageException
 
-__all__ = ["DropBoxStorage", "DropboxStorage", "DropBoxStorageException", "DropboxStorageException",
-           "endpoint_session"]
+__all__ = ["DropBoxFile", "DropBoxStorage", "DropboxFile", "DropboxStorage", "DropBoxStorageException",
+           "DropboxStorageException", "endpoint_session"]

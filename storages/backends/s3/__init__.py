@@ -18,7 +18,7 @@ from storages.core.errors import ServiceUnavailable, translated
 
 from .cloudfront import signer_from_key
 from .resources import S3Boto3StorageFile, S3File, S3Resources
-from .upload import MIN_PART_SIZE, S3Upload
+from .upload import S3Upload, transfer_settings
 
 DEFAULT_CONCURRENCY = 3  # bench/bench_s3.py: the knee of throughput vs peak memory (~40 MB)
 NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -84,17 +84,15 @@ class S3Storage(S3Resources, BaseStorage):
     def _options_changed(self) -> None:
         super()._options_changed()
         self.location = (self.location or "").strip("/")
-        transfer = self.transfer_config
-        self.part_size = max(MIN_PART_SIZE, getattr(transfer, "multipart_chunksize", 0) or BaseStorage.part_size)
-        #: Files of at least this many bytes go up as multipart uploads (one PUT below it).
-        self.multipart_threshold = getattr(transfer, "multipart_threshold", None) or self.part_size
+        #: Part size, multipart threshold (one PUT below it) and parts uploaded at once (memory
+        #: holds at most this many parts plus one), from AWS_S3_TRANSFER_CONFIG.
+        self.part_size, self.multipart_threshold, self.max_concurrency = transfer_settings(
+            self.transfer_config, self.use_threads, BaseStorage.part_size, DEFAULT_CONCURRENCY)
         self._bucket_checked = False
-        #: Parts uploaded at once; memory holds at most this many parts plus one.
-        threads = self.use_threads and getattr(transfer, "use_threads", True)
-        self.max_concurrency = (getattr(transfer, "max_concurrency", None) or DEFAULT_CONCURRENCY) if threads else 1
         if type(self).config is not None:
             warnings.warn("The 'config' class attribute is deprecated: set AWS_S3_CLIENT_CONFIG (the "
-                          "client_config option) to the botocore Config instead", DeprecationWarning, stacklevel=4)
+                          "client_config option) to the botocore Config instead",
+                          DeprecationWarning, stacklevel=4)
             self.client_config = type(self).config
         self._signer: Any = None
         if self.custom_domain and "/" in self.custom_domain.rstrip("/"):

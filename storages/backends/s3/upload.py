@@ -12,6 +12,17 @@ from storages.core.parallel import PartPool
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3 refuses smaller parts (but the last)
 
 
+def transfer_settings(transfer: Any, use_threads: bool, default_part: int,
+                      default_concurrency: int) -> tuple[int, int, int]:
+    """``(part size, multipart threshold, parts at once)`` from a boto3 ``TransferConfig``
+    (or None: the defaults, a threshold of one part) and AWS_S3_USE_THREADS, as upstream."""
+    part_size = max(MIN_PART_SIZE, getattr(transfer, "multipart_chunksize", 0) or default_part)
+    threshold = getattr(transfer, "multipart_threshold", None) or part_size
+    threads = use_threads and getattr(transfer, "use_threads", True)
+    concurrency = (getattr(transfer, "max_concurrency", None) or default_concurrency) if threads else 1
+    return part_size, threshold, concurrency
+
+
 class S3Upload(Upload):
     """One PUT for a file smaller than ``threshold`` bytes (boto3's ``multipart_threshold``;
     parts are held until it is reached; None: for a file of less than one part); a multipart
