@@ -78,6 +78,16 @@ class BackendFile(RemoteFile):
             return io.TextIOWrapper(stream, encoding="utf-8", write_through=True)
         return stream
 
+    def write(self, content: Any) -> int:
+        """Write ``content``; as upstream, str and bytes are taken in any mode (str is UTF-8
+        encoded in a binary mode, bytes go straight to the file in a text mode)."""
+        if "b" not in self.mode and isinstance(content, (bytes, bytearray, memoryview)):
+            self.file.flush()
+            return self.file.buffer.write(content)
+        if "b" in self.mode and isinstance(content, str):
+            content = content.encode("utf-8")
+        return self.file.write(content)
+
     @property
     def size(self) -> int:
         if isinstance(self._raw, UpdateStream):
