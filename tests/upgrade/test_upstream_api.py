@@ -363,7 +363,7 @@ def test_azure_append_and_update_modes(upstream):
 def test_dropbox_client_and_file_names(upstream):
     import dropbox
 
-    from storages.backends.dropbox import DropboxFile, DropBoxFile, DropboxStorage
+    from storages.backends.dropbox import DropBoxFile, DropboxFile, DropboxStorage
 
     storage = upstream.storage_class()
     assert isinstance(storage, DropboxStorage) and isinstance(storage.client, dropbox.Dropbox)
