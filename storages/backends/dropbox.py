@@ -28,7 +28,7 @@ from storages.core import (
     to_bool,
     translated,
 )
-from storages.core.compat import BackendFile, CatchesStorageErrors
+from storages.core.compat import BackendFile
 
 DEFAULT_API_HOST = "api.dropboxapi.com"
 #: Tags of Dropbox route errors that mean "no space" and "not allowed".
@@ -152,6 +152,14 @@ class _SessionUpload(Upload):
         self._cursor = None
 
 
+class DropboxStorageException(Exception):
+    """Upstream's error. This backend raises Django/Python errors instead; ``except
+    DropboxStorageException`` still catches them (every ``OSError`` the storage raises is one)."""
+
+
+DropBoxStorageException = DropboxStorageException
+
+
 class DropboxFile(BackendFile):
     """What ``DropboxStorage.open()`` returns (upstream's ``DropboxFile``, alias ``DropBoxFile``)."""
 
@@ -183,6 +191,7 @@ class DropboxStorage(BaseStorage):
     sdk_modules, sdk_extra = ("dropbox",), "dropbox"
     file_overwrite: bool | None = None  # type: ignore[assignment]
     file_class = DropboxFile
+    legacy_error = DropboxStorageException
 
     def __init__(self, oauth2_access_token: str | None = None, **kwargs: Any) -> None:
         if oauth2_access_token is not None:  # upstream's positional first argument
@@ -359,14 +368,6 @@ class DropboxStorage(BaseStorage):
 
 
 DropBoxStorage = DropboxStorage
-
-
-class DropboxStorageException(Exception, metaclass=CatchesStorageErrors):
-    """Upstream's error. This backend raises Django/Python errors instead; ``except
-    DropboxStorageException`` still catches them (each is an ``OSError``)."""
-
-
-DropBoxStorageException = DropboxStorageException
 
 __all__ = ["DropBoxFile", "DropBoxStorage", "DropboxFile", "DropboxStorage", "DropBoxStorageException",
            "DropboxStorageException", "endpoint_session"]

@@ -87,6 +87,9 @@ class BaseStorage(Configurable, Storage):
     file_class: type[BackendFile] = BackendFile
     #: Whether ``open()`` takes upstream's ``a``/``+`` modes (``storages.core.update``).
     update_modes: bool = False
+    #: Upstream's exception class of this backend, if it had one: every ``OSError`` the
+    #: storage raises is then an instance of it too (``storages.core.compat.as_legacy``).
+    legacy_error: type[Exception] | None = None
     #: The overwrite policy: every backend declares an option named
     #: ``file_overwrite`` (annotation only: a class value here would shadow the
     #: backend's setting and default in option resolution).

@@ -56,13 +56,25 @@ def translated(translator: Translator, name: str = "") -> Iterator[None]:
     """Run a block; any exception not in EXITS leaves translated, chained to the original."""
     try:
         yield
-    except EXITS:
-        raise
+    except EXITS as exc:
+        legacy = getattr(translator, "legacy_error", None)
+        if legacy is None or not isinstance(exc, OSError) or isinstance(exc, legacy):
+            raise
+        raise _as_legacy(exc, legacy) from exc.__cause__
     except Exception as exc:
         new = translator.translate_error(exc, name)
         if not isinstance(new, EXITS):
             new = translator.unexpected_error(exc, name)
+        legacy = getattr(translator, "legacy_error", None)
+        if legacy is not None and isinstance(new, OSError):
+            new = _as_legacy(new, legacy)  # upstream's exception class too (storages.core.compat)
         raise new from exc
+
+
+def _as_legacy(error: BaseException, legacy: type[Exception]) -> BaseException:
+    from .compat import as_legacy
+
+    return as_legacy(error, legacy)
 
 
 def not_empty(name: str, where: str) -> IsADirectoryError:

@@ -214,10 +214,10 @@ def test_s3_transfer_config_threshold_chunk_size_and_threads(upstream):
 def test_s3_deprecated_settings_still_work(upstream):
     from botocore.config import Config
 
-    with override_settings(AWS_S3_USE_THREADS=False, AWS_S3_FILE_NAME_CHARSET="utf-8"):
-        with pytest.warns(DeprecationWarning, match="AWS_S3_TRANSFER_CONFIG"):
+    with pytest.warns(DeprecationWarning, match="AWS_S3_TRANSFER_CONFIG"):
+        with override_settings(AWS_S3_USE_THREADS=False, AWS_S3_FILE_NAME_CHARSET="utf-8"):
             storage = upstream.storage_class()
-        storage.save("no-threads.txt", ContentFile(b"n"))
+            storage.save("no-threads.txt", ContentFile(b"n"))
     assert storage.open("no-threads.txt").read() == b"n"
 
     class Configured(upstream.storage_class):

@@ -38,7 +38,7 @@ from storages.core import (
     not_empty,
     to_bool,
 )
-from storages.core.compat import BackendFile, CatchesStorageErrors
+from storages.core.compat import BackendFile
 
 from .connection import Pool, ReadStream, connector, listing, login_refused
 from .location import LOCATION_OPTION, Server, mask, parse_location, strip_password
@@ -73,9 +73,9 @@ def _raise_if_missing(exc: ftplib.Error, key: str) -> None:
         raise FileNotFoundError(f"{key}: {exc}") from exc
 
 
-class FTPStorageException(Exception, metaclass=CatchesStorageErrors):
+class FTPStorageException(Exception):
     """Upstream's error. This backend raises Django/Python errors instead; ``except
-    FTPStorageException`` still catches them (each is an ``OSError``)."""
+    FTPStorageException`` still catches them (every ``OSError`` the storage raises is one)."""
 
 
 class FTPStorageFile(BackendFile):
@@ -108,6 +108,7 @@ class FTPStorage(BaseStorage):
     part_size = 1024 * 1024
     chunk_size = 1024 * 1024
     file_class = FTPStorageFile
+    legacy_error = FTPStorageException
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
