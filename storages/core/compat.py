@@ -6,10 +6,10 @@
   ``isinstance`` checks and direct construction in upstream's argument order keep
   working; a backend with ``update_modes`` also opens upstream's ``a``/``+`` modes
   (``storages.core.update``).
-- :func:`as_legacy`: a backend whose upstream raised its own exception class
-  (``FTPStorageException``, ``DropboxStorageException``) names it as ``legacy_error``;
-  every ``OSError`` leaving the core's one exit (``storages.core.errors.translated``)
-  is then also an instance of it, so ``except FTPStorageException`` still catches.
+- A backend whose upstream raised its own exception class (``FTPStorageException``,
+  ``DropboxStorageException``) names it as ``legacy_error``; every ``OSError`` leaving
+  the core's one exit is then also an instance of it (``storages.core.errors.as_legacy``),
+  so ``except FTPStorageException`` still catches.
 - :func:`apply_default_settings`: a subclass that overrides upstream's
   ``get_default_settings()`` (to change defaults or add settings of its own) is
   honoured with upstream's precedence.
@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import functools
 import io
 from typing import Any
 
@@ -109,38 +108,6 @@ class BackendFile(RemoteFile):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.name} ({self.mode})>"
-
-
-def as_legacy(error: BaseException, legacy: type[Exception]) -> BaseException:
-    """``error`` (an ``OSError`` a storage raises) as an instance of a subclass of both its own
-    class and ``legacy``, the backend's upstream exception class: ``except legacy`` in old code
-    still catches it, ``except FileNotFoundError`` in new code too. Message, attributes, cause
-    and traceback are kept."""
-    cls = _legacy_class(type(error), legacy)
-    if isinstance(error, OSError) and error.errno is not None:
-        args: tuple[Any, ...] = (error.errno, error.strerror, *([error.filename] if error.filename else []))
-    else:
-        args = error.args
-    flavoured = cls(*args)
-    flavoured.__dict__.update(error.__dict__)
-    flavoured.__cause__ = error.__cause__
-    flavoured.__suppress_context__ = error.__suppress_context__
-    return flavoured.with_traceback(error.__traceback__)
-
-
-@functools.cache
-def _legacy_class(base: type[BaseException], legacy: type[Exception]) -> type[BaseException]:
-    return type(base.__name__, (base, legacy), {
-        "__module__": base.__module__, "__qualname__": base.__qualname__,
-        "__reduce__": lambda self: (_rebuild, (base, legacy, *base.__reduce__(self)[1:])),
-    })
-
-
-def _rebuild(base: type[BaseException], legacy: type[Exception], args: tuple[Any, ...],
-             state: dict[str, Any] | None = None) -> BaseException:
-    error = _legacy_class(base, legacy)(*args)
-    error.__dict__.update(state or {})
-    return error
 
 
 def apply_default_settings(storage: Any, defaults: dict[str, Any], unknown: dict[str, Any]) -> dict[str, Any]:
