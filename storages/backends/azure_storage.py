@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
+from storages.backends.azure_compat import AzureCompat, AzureStorageFile
 from storages.core import (
     BaseStorage,
     ObjectInfo,
@@ -44,7 +45,7 @@ def _blob() -> Any:
     return require("azure.storage.blob", AzureStorage.sdk_extra)
 
 
-class AzureStorage(BaseStorage):
+class AzureStorage(AzureCompat, BaseStorage):
     """Files in an Azure Blob Storage container (which must already exist)."""
 
     options = (
@@ -78,6 +79,7 @@ class AzureStorage(BaseStorage):
     list_page_size: int | None = None
     sdk_modules, sdk_extra = ("azure.storage.blob",), "azure"
     container_option, container_kind = "azure_container", "container"
+    file_class = AzureStorageFile
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -225,9 +227,10 @@ class AzureStorage(BaseStorage):
         info.size = start + downloader.size  # the downloader reports the size from ``start``
         return _Download(downloader), info
 
-    def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
+    def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None,
+                      conditions: dict[str, Any] | None = None) -> Upload:
         settings = _blob().ContentSettings(**self._content_settings(key, content_type))
-        return _AzureUpload(self, self._blob_client(key), settings, create_only)
+        return _AzureUpload(self, self._blob_client(key), settings, create_only, conditions)
 
     def _content_settings(self, key: str, content_type: str | None) -> dict[str, Any]:
         guessed_type, encoding = mimetypes.guess_type(key)
@@ -340,8 +343,10 @@ class _AzureUpload(Upload):
     (Azure discards uncommitted blocks). A file without parts is one Put Blob.
     """
 
-    def __init__(self, storage: AzureStorage, client: Any, settings: Any, create_only: bool) -> None:
+    def __init__(self, storage: AzureStorage, client: Any, settings: Any, create_only: bool,
+                 conditions: dict[str, Any] | None = None) -> None:
         self._storage = storage
+        self._conditions = conditions or {}  # of the commit (etag/match_condition)
         self._client = client
         self._settings = settings
         self._create_only = create_only
@@ -364,12 +369,13 @@ class _AzureUpload(Upload):
         if not self._blocks:
             # One request; overwrite=False makes the SDK send If-None-Match: *.
             self._client.upload_blob(tail, length=len(tail), overwrite=not self._create_only,
-                                     content_settings=self._settings, max_concurrency=1, timeout=timeout)
+                                     content_settings=self._settings, max_concurrency=1, timeout=timeout,
+                                     **self._conditions)
             return
         if tail:
             self.write_part(tail)
         self._parts.wait()
-        conditions: dict[str, Any] = {}
+        conditions: dict[str, Any] = dict(self._conditions)
         if self._create_only:
             from azure.core import MatchConditions
 
