@@ -127,6 +127,30 @@ def test_file_overwrite_false_concurrent_saves_never_overwrite(make_storage):
         assert storage.open(name).read() == data
 
 
+# -- multipart checksums ---------------------------------------------------------------------
+
+
+def test_multipart_save_carries_crc32_part_checksums_like_upload_fileobj(make_storage, raw):
+    """Parts carry CRC32 and the completion combines them (as boto3's upload_fileobj does), so the
+    service never re-reads the whole object to checksum it; the stored checksum is the same."""
+    data = os.urandom(2 * PART + 1000)
+    make_storage(transfer_config=TransferConfig(multipart_chunksize=PART)).save("ours.bin", ContentFile(data))
+    raw.upload_fileobj(io.BytesIO(data), make_storage.bucket, "raw.bin",
+                       Config=TransferConfig(multipart_threshold=PART, multipart_chunksize=PART))
+    ours, theirs = (raw.head_object(Bucket=make_storage.bucket, Key=key, ChecksumMode="ENABLED")
+                    for key in ("ours.bin", "raw.bin"))
+    assert ours["ETag"].endswith('-3"')  # three parts
+    assert ours["ChecksumCRC32"] == theirs["ChecksumCRC32"]
+
+
+def test_multipart_checksum_algorithm_from_object_parameters(make_storage, raw):
+    storage = make_storage(transfer_config=TransferConfig(multipart_chunksize=PART),
+                           object_parameters={"ChecksumAlgorithm": "SHA256"})
+    storage.save("sha.bin", ContentFile(os.urandom(PART + 1000)))
+    head = raw.head_object(Bucket=make_storage.bucket, Key="sha.bin", ChecksumMode="ENABLED")
+    assert "ChecksumSHA256" in head and "ChecksumCRC32" not in head
+
+
 # -- gzip ------------------------------------------------------------------------------------
 
 CSS = b"body { color: red; margin: 0 auto; }\n" * 2000

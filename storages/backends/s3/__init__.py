@@ -18,7 +18,7 @@ from storages.core.errors import ServiceUnavailable, translated
 
 from .cloudfront import signer_from_key
 from .resources import S3Boto3StorageFile, S3File, S3Resources
-from .upload import S3Upload, transfer_settings
+from .upload import S3Upload, multipart_checksum, transfer_settings
 
 DEFAULT_CONCURRENCY = 3  # bench/bench_s3.py: the knee of throughput vs peak memory (~40 MB)
 NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -230,8 +230,10 @@ class S3Storage(S3Resources, BaseStorage):
         self._ensure_bucket()
         name = key[len(self.location) + 1:] if self.location else key
         params, compress = self._upload_parameters(name, content_type)
-        upload: Upload = S3Upload(self._client(), self.container_name(), key, params, create_only,
-                                   max_in_flight=self.max_concurrency, threshold=self.multipart_threshold)
+        client = self._client()
+        upload: Upload = S3Upload(client, self.container_name(), key, params, create_only,
+                                  max_in_flight=self.max_concurrency, threshold=self.multipart_threshold,
+                                  checksum=multipart_checksum(client, params))
         return GzipUpload(upload, self.part_size) if compress else upload
 
     def _upload_parameters(self, name: str, content_type: str | None) -> tuple[dict[str, Any], bool]:
