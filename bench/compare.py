@@ -40,6 +40,8 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import psutil
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench import common, upstream_venv
@@ -126,14 +128,14 @@ class SideProcess:
             raise WorkerError(f"{self.flavour} worker exited: {self._log_tail()}")
         return json.loads(line)
 
-    def call(self, job: str, counted: bool = False, timeout: float = JOB_TIMEOUT,
+    def call(self, job: str, counted: bool = False, timeout: float = JOB_TIMEOUT, profile: str | None = None,
              **args: Any) -> dict[str, Any]:
         if self.setup_error:
             return {"error": self.setup_error}
         if self.proc.poll() is not None:
             return {"error": f"worker exited: {self._log_tail()}"}
         try:
-            return self._send({"job": job, "args": args, "counted": counted}, timeout)
+            return self._send({"job": job, "args": args, "counted": counted, "profile": profile}, timeout)
         except WorkerError as exc:
             return {"error": str(exc)}
 
@@ -175,6 +177,7 @@ class Settings:
     rounds: int
     rounds_big: int
     operations: tuple[str, ...]
+    profile_dir: str | None = None
 
 
 class BackendRun:
@@ -206,6 +209,14 @@ class BackendRun:
 
     def step(self, label: str) -> None:
         self.progress.step(f"{self.name}: {label}")
+
+    def profile_path(self, flavour: str, job: str, round_: int) -> str | None:
+        """Where ``--profile DIR`` puts this run's cProfile dump (None: not profiling)."""
+        directory = self.settings.profile_dir
+        if not directory:
+            return None
+        os.makedirs(directory, exist_ok=True)
+        return os.path.join(directory, f"{self.name}-{job}-{flavour}-{round_ + 1}.prof")
 
     def add(self, operation: str, unit: str, results: dict[str, Any], value: Callable[[list[dict]], float],
             cells: list[str] | None = None) -> None:
@@ -248,6 +259,7 @@ class BackendRun:
         self.step("starting the emulator")
         with common.serve(emulator) as described:
             self.spec = {**described, "bench": {"static_dir": os.path.join(self.workdir, "static")}}
+            self.emulator_processes = emulator_processes()
             backend = self.backend_cls(self.spec)
             self.raw = backend.raw(described["endpoint"])
             proxy = None
@@ -289,7 +301,7 @@ class BackendRun:
         if "read_big" in s.operations:
             raw.put_file("main", "big-read.bin", self.source)
 
-    def one_shot(self, flavour: str, job: str, before: Callable[[], Any] | None = None,
+    def one_shot(self, flavour: str, job: str, round_: int, before: Callable[[], Any] | None = None,
                  **args: Any) -> dict[str, Any] | Failed:
         """``job`` in a fresh interpreter (warmed on a small object first)."""
         if before is not None:
@@ -301,7 +313,11 @@ class BackendRun:
             warm = outcome(side.call("warm", ns="main", name="meta-0.txt"))
             if isinstance(warm, Failed):
                 return warm
-            answer = outcome(side.call(job, timeout=BIG_JOB_TIMEOUT, **args))
+            emulator_cpu = self.emulator_cpu()
+            answer = outcome(side.call(job, timeout=BIG_JOB_TIMEOUT,
+                                       profile=self.profile_path(flavour, job, round_), **args))
+            if not isinstance(answer, Failed):
+                answer["emulator_cpu"] = self.emulator_cpu() - emulator_cpu
             if isinstance(answer, Failed) and "gave no answer" in answer.reason:
                 floor = self.settings.size / MB / BIG_JOB_TIMEOUT
                 answer = Failed(f"did not finish in {BIG_JOB_TIMEOUT:.0f} s (under {floor:.2f} MB/s); "
@@ -316,24 +332,39 @@ class BackendRun:
 
         def measure(flavour: str, round_: int) -> dict[str, Any] | Failed:
             name = f"big-{flavour}.bin"
-            return self.one_shot(flavour, "put_file", before=lambda: self.raw.delete("main", name),
+            return self.one_shot(flavour, "put_file", round_, before=lambda: self.raw.delete("main", name),
                                  ns="main", name=name, path=self.source)
 
         self.add_big(label, self.rounds(s.rounds_big, measure, label=label))
 
     def add_big(self, label: str, results: dict[str, Any]) -> None:
-        """Two rows: throughput (MB/s of the median time) and the median peak RSS growth."""
+        """Throughput (MB/s of the median time), the median peak RSS growth, and the CPU time of
+        the side's process and of the emulator's processes (steadier than wall time when the
+        machine is busy: they show whose work differs)."""
         size = self.settings.size / MB
         self.add(label, "MB/s", results, lambda rs: size / statistics.median(r["seconds"] for r in rs))
-        self.add(f"{label}: peak RSS growth", "MB", results,
-                 lambda rs: statistics.median(r["rss_mb"] for r in rs))
+        for key, what, unit in (("rss_mb", "peak RSS growth", "MB"), ("cpu", "client CPU", "CPU s"),
+                                ("emulator_cpu", "emulator CPU", "CPU s")):
+            self.add(f"{label}: {what}", unit, results, lambda rs, k=key: statistics.median(r[k] for r in rs))
+
+    def emulator_cpu(self) -> float:
+        """CPU seconds used so far by the emulator's processes (``python -m emulators up`` and its
+        children, e.g. Azurite's node or fake-gcs-server)."""
+        total = 0.0
+        for proc in self.emulator_processes:
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
 
     def big_read(self) -> None:
         s = self.settings
         label = f"read {s.size // MB} MiB (1 MiB reads)"
 
         def measure(flavour: str, round_: int) -> dict[str, Any] | Failed:
-            return self.one_shot(flavour, "read_big", ns="main", name="big-read.bin", size=s.size)
+            return self.one_shot(flavour, "read_big", round_, ns="main", name="big-read.bin", size=s.size)
 
         self.add_big(label, self.rounds(s.rounds_big, measure, label=label))
 
@@ -358,7 +389,8 @@ class BackendRun:
                     if isinstance(side, Failed):
                         return side
                     resolved = {k: v(flavour, round_) if callable(v) else v for k, v in args.items()}
-                    return outcome(side.call(name, **resolved))
+                    profile = self.profile_path(flavour, f"{name}-{resolved.get('prefix', '')}", round_)
+                    return outcome(side.call(name, profile=profile, **resolved))
                 return measure
 
             per_op = {
@@ -400,7 +432,8 @@ class BackendRun:
                     return side
                 ns = f"st-{flavour}-{round_}"
                 self.raw.create(ns)
-                return outcome(side.call("collectstatic", ns=ns))
+                profile = self.profile_path(flavour, "collectstatic", round_)
+                return outcome(side.call("collectstatic", profile=profile, ns=ns))
 
             results: dict[str, Any] = self.rounds(s.rounds_big, measure, django_sides, label=label)
             results["raw"] = Failed("collectstatic is Django's; the SDK has no equivalent")
@@ -445,6 +478,17 @@ class BackendRun:
                 side.close()
         for label, _, _ in cases:
             self.add(label, "requests", results[label], lambda rs: rs[0]["n"])
+
+
+def emulator_processes() -> list[psutil.Process]:
+    """The running ``python -m emulators up`` child of this process, and its own children."""
+    for child in psutil.Process().children():
+        try:
+            if "emulators" in child.cmdline():
+                return [child, *child.children(recursive=True)]
+        except psutil.Error:
+            continue
+    return []
 
 
 # -- output ----------------------------------------------------------------------------------------
@@ -497,20 +541,14 @@ def table(rows: list[Row]) -> str:
 
 
 def make_static_tree(root: str, count: int) -> None:
-    """``count`` files for collectstatic: text files in folders of 100, plus one stylesheet per
-    folder that references a file of the next folder (so the manifest rewrites URLs)."""
+    """``count`` files of about 1 KiB for collectstatic, in folders of 100. No stylesheets: the
+    manifest would rewrite their ``url()`` references with ``storage.url()``, which is signed
+    (time-dependent) or an API call on several backends, so results would not converge."""
     for i in range(count):
         folder = os.path.join(root, f"d{i // 100:02d}")
         os.makedirs(folder, exist_ok=True)
-        if i % 100 == 99 and i + 1 < count:
-            target = f"../d{(i + 1) // 100:02d}/f{i + 1:05d}.txt"
-            body = f".c{i} {{ background: url('{target}'); }}\n" * 8
-            name = f"s{i:05d}.css"
-        else:
-            body = f"static file {i}\n" * 64
-            name = f"f{i:05d}.txt"
-        with open(os.path.join(folder, name), "w") as f:
-            f.write(body)
+        with open(os.path.join(folder, f"f{i:05d}.txt"), "w") as f:
+            f.write(f"static file {i}\n" * 64)
 
 
 def make_source(path: str, size: int) -> None:
@@ -539,6 +577,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="rounds of the small operations (default 5; quick 1)")
     parser.add_argument("--rounds-big", type=int, help="rounds of the large ones (default 3; quick 1)")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="run every timed job under cProfile (main thread) and write DIR/<backend>-<job>-"
+                             "<side>-<round>.prof and .prof.txt (top functions); slows the figures down")
     parser.add_argument("--no-upstream", action="store_true", help="skip django-storages 1.14.6")
     parser.add_argument("--upstream-venv", default=upstream_venv.DEFAULT_PATH,
                         help="where the upstream virtualenv lives (created if missing)")
@@ -564,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     common.setup_django()
     settings = Settings(size=args.size_mb * MB, small=args.small, meta=args.meta, listing=args.list,
                         static=args.static, rounds=args.rounds, rounds_big=args.rounds_big,
-                        operations=args.operations)
+                        operations=args.operations, profile_dir=args.profile)
     pythons: dict[str, str | Failed] = {"ours": sys.executable}
     if args.no_upstream:
         pythons["upstream"] = Failed("skipped (--no-upstream)")
@@ -592,7 +633,8 @@ def main(argv: list[str] | None = None) -> int:
             progress.close()
     print(f"storages vs django-storages 1.14.6 vs the raw SDK, same emulator, interleaved; medians of "
           f"{settings.rounds} (small operations) / {settings.rounds_big} (large, collectstatic)"
-          f"{' -- QUICK run: not figures to quote' if args.quick else ''}")
+          f"{' -- QUICK run: not figures to quote' if args.quick else ''}"
+          f"{' -- PROFILED: cProfile slows every figure' if args.profile else ''}")
     print("ratios: higher is better for ours (throughput ours/x; times, memory and requests x/ours)\n")
     print(table(rows))
     if args.json:

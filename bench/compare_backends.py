@@ -161,6 +161,8 @@ class Backend:
     http = True  # requests can be counted by emulators.proxy.CountingProxy
     ours_class = ""
     upstream_class = ""
+    #: A ready-made manifest static storage (both sides), else ManifestFilesMixin + the class.
+    manifest_class_path: str | None = None
     #: Why 1.14.6 cannot save with overwriting on (None: it can).
     upstream_no_overwrite: str | None = None
 
@@ -177,11 +179,12 @@ class Backend:
             if flavour == "upstream" and overwrite and self.upstream_no_overwrite:
                 raise NotMeasurable(self.upstream_no_overwrite)
             path = self.ours_class if flavour == "ours" else self.upstream_class
-            cls = _import(path)
+            ready_manifest = manifest and self.manifest_class_path
+            cls = _import(self.manifest_class_path if ready_manifest else path)
             endpoint = endpoint or self.spec["endpoint"]
             if flavour == "upstream":
                 cls = self._pointed(cls, endpoint)
-            if manifest:
+            if manifest and not ready_manifest:
                 cls = manifest_class(cls)
             return build(cls, ns, overwrite, endpoint)
 
@@ -219,6 +222,7 @@ def _overwrite(option: str, overwrite: bool | None) -> dict[str, Any]:
 class S3(Backend):
     name = emulator = "s3"
     ours_class = upstream_class = "storages.backends.s3.S3Storage"
+    manifest_class_path = "storages.backends.s3.S3ManifestStaticStorage"
 
     def _ours(self, cls: type, ns: str, overwrite: bool | None, endpoint: str) -> Any:
         return cls(**{**self.options, "bucket_name": f"cmp-{ns}", "endpoint_url": endpoint,
@@ -809,17 +813,21 @@ class LibcloudRaw(Raw):
         return sum(len(c) for c in self.driver.download_object_as_stream(self._object(ns, name),
                                                                          chunk_size=chunk or MB))
 
-    def exists(self, ns: str, name: str) -> bool:
-        from libcloud.storage.types import ObjectDoesNotExistError
+    def _head(self, ns: str, name: str) -> Any:
+        """The object's metadata in one HEAD. (The S3 driver's ``get_object`` first HEADs the
+        bucket, through ``get_container``: two requests.)"""
+        container = self._container(ns)
+        path = self.driver._get_object_path(container, name)
+        response = self.driver.connection.request(path, method="HEAD")
+        if response.status != 200:
+            return None
+        return self.driver._headers_to_object(object_name=name, container=container, headers=response.headers)
 
-        try:
-            self.driver.get_object(f"cmp-{ns}", name)
-        except ObjectDoesNotExistError:
-            return False
-        return True
+    def exists(self, ns: str, name: str) -> bool:
+        return self._head(ns, name) is not None
 
     def size(self, ns: str, name: str) -> int:
-        return self.driver.get_object(f"cmp-{ns}", name).size
+        return self._head(ns, name).size
 
     def listdir(self, ns: str, path: str) -> tuple[list[str], list[str]]:
         prefix = f"{path.strip('/')}/" if path.strip("/") else None

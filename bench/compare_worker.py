@@ -7,10 +7,12 @@ Protocol: one JSON object per line on stdin, one answer per line on the original
     {"backend": "s3", "flavour": "ours", "spec": {...}}
 
 then jobs ``{"job": "exists", "args": {...}, "counted": false}``; answers are
-``{"seconds": s, "rss_mb": m, "value": v}``, ``{"not_measurable": reason}`` or
-``{"error": message}``. ``"counted": true`` runs the job on a second side pointed at the
-request-counting proxy (``spec["bench"]["proxy"]``). Peak RSS growth is read from the
-kernel's high-water mark, so nothing samples memory while a job is timed.
+``{"seconds": s, "cpu": s, "rss_mb": m, "value": v}`` (``cpu``: this process's CPU time),
+``{"not_measurable": reason}`` or ``{"error": message}``. ``"counted": true`` runs the job
+on a second side pointed at the request-counting proxy (``spec["bench"]["proxy"]``);
+``"profile": PATH`` runs it under cProfile (this thread only) and writes ``PATH`` (pstats)
+and ``PATH.txt`` (the top functions). Peak RSS growth is read from the kernel's high-water
+mark, so nothing samples memory while a job is timed.
 """
 
 from __future__ import annotations
@@ -61,16 +63,31 @@ class Worker:
             self._counted = self.backend.side(self.flavour, endpoint=self.spec["bench"]["proxy"])
         return self._counted
 
-    def run(self, job: str, args: dict[str, Any], counted: bool = False) -> dict[str, Any]:
+    def run(self, job: str, args: dict[str, Any], counted: bool = False,
+            profile: str | None = None) -> dict[str, Any]:
+        import cProfile
+        import resource
+
         from bench.common import HighWaterMark
 
         side = self.counted_side() if counted else self.side
         fn = getattr(self, f"job_{job}")
+        profiler = cProfile.Profile() if profile else None
+        def cpu() -> float:  # this process, every thread
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            return usage.ru_utime + usage.ru_stime
+
         with HighWaterMark() as memory:
-            start = time.perf_counter()
+            cpu_start, start = cpu(), time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             value = fn(side, **args)
-            seconds = time.perf_counter() - start
-        return {"seconds": seconds, "rss_mb": memory.growth, "value": value}
+            if profiler is not None:
+                profiler.disable()
+            seconds, cpu_seconds = time.perf_counter() - start, cpu() - cpu_start
+        if profiler is not None and profile:
+            write_profile(profiler, profile, f"{self.flavour} {job} {args} {seconds:.3f} s")
+        return {"seconds": seconds, "cpu": cpu_seconds, "rss_mb": memory.growth, "value": value}
 
     # -- jobs: loops of one primitive, timed as a whole ------------------------------------------
     def job_put_many(self, side: Any, ns: str, prefix: str, count: int, overwrite: bool | None) -> None:
@@ -114,6 +131,21 @@ class Worker:
         side.exists(ns, name)
 
 
+def write_profile(profiler: Any, path: str, title: str, top: int = 30) -> None:
+    """``path``: the pstats dump; ``path.txt``: the ``top`` functions by own time, then by cumulative."""
+    import io
+    import pstats
+
+    profiler.dump_stats(path)
+    text = io.StringIO()
+    text.write(f"{title}\n")
+    stats = pstats.Stats(profiler, stream=text).strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    with open(path + ".txt", "w") as f:
+        f.write(text.getvalue())
+
+
 def main() -> None:
     use_project_last()
     out = os.fdopen(os.dup(1), "w", buffering=1)
@@ -147,7 +179,8 @@ def main() -> None:
         if request.get("job") == "quit":
             return
         try:
-            answer(worker.run(request["job"], request.get("args", {}), request.get("counted", False)))
+            answer(worker.run(request["job"], request.get("args", {}), request.get("counted", False),
+                              request.get("profile")))
         except NotMeasurable as exc:
             answer({"not_measurable": str(exc)})
         except Exception as exc:
