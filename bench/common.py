@@ -112,6 +112,7 @@ def serve(name: str, timeout: float = 60) -> Iterator[dict[str, Any]]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
 
 
 class PeakRSS:

@@ -377,8 +377,10 @@ class BackendRun:
         sides: dict[str, SideProcess | Failed] = {f: self.spawn(f) for f in FLAVOURS}
         try:
             for flavour, side in sides.items():
-                if isinstance(side, SideProcess):
+                if isinstance(side, SideProcess):  # connect both namespaces' storages first
                     warm = outcome(side.call("warm", ns="main", name="meta-0.txt"))
+                    if not isinstance(warm, Failed) and "listdir" in wanted:
+                        warm = outcome(side.call("warm", ns="list", name="k00000.txt"))
                     if isinstance(warm, Failed):
                         side.close()
                         sides[flavour] = warm
@@ -629,6 +631,8 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception as exc:  # one backend's emulator failing must not lose the others' rows
                     rows.append(Row(name, "(all)", "-", {f: None for f in FLAVOURS},
                                     {f: f"failed: {type(exc).__name__}: {exc}" for f in FLAVOURS}))
+                if args.json:  # after every backend, so a long run's figures survive an interruption
+                    write_json(args.json, args, settings, rows)
         finally:
             progress.close()
     print(f"storages vs django-storages 1.14.6 vs the raw SDK, same emulator, interleaved; medians of "
@@ -637,14 +641,16 @@ def main(argv: list[str] | None = None) -> int:
           f"{' -- PROFILED: cProfile slows every figure' if args.profile else ''}")
     print("ratios: higher is better for ours (throughput ours/x; times, memory and requests x/ours)\n")
     print(table(rows))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"settings": {"size_mb": args.size_mb, "small": settings.small, "meta": settings.meta,
-                                    "list": settings.listing, "static": settings.static,
-                                    "rounds": settings.rounds, "rounds_big": settings.rounds_big,
-                                    "quick": args.quick},
-                       "rows": [row.as_json() for row in rows]}, f, indent=1)
     return 0
+
+
+def write_json(path: str, args: argparse.Namespace, settings: Settings, rows: list[Row]) -> None:
+    with open(path, "w") as f:
+        json.dump({"settings": {"size_mb": args.size_mb, "small": settings.small, "meta": settings.meta,
+                                "list": settings.listing, "static": settings.static,
+                                "rounds": settings.rounds, "rounds_big": settings.rounds_big,
+                                "quick": args.quick},
+                   "rows": [row.as_json() for row in rows]}, f, indent=1)
 
 
 def estimate_steps(backends: list[str], s: Settings) -> int:
