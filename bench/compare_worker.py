@@ -45,6 +45,9 @@ def configure_django(spec: dict[str, Any]) -> None:
     import django
 
     django.setup()
+    import mimetypes
+
+    mimetypes.init()  # the first guess_type() reads the system's type files: not part of any timing
 
 
 class Worker:
