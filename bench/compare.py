@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import selectors
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,8 +47,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench import common, upstream_venv
 from bench.common import MB
-from bench.compare_backends import BACKENDS, PAYLOAD
 from bench.progress import Progress
+from bench.sides import BACKENDS, PAYLOAD
 
 FLAVOURS = ("ours", "upstream", "raw")
 OPERATIONS = ("save_big", "read_big", "save_on", "save_off", "exists", "size", "read_small", "listdir",
@@ -604,6 +605,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # A terminated run still stops its emulator and workers (the ``finally`` blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     common.setup_django()
     settings = Settings(size=args.size_mb * MB, small=args.small, meta=args.meta, listing=args.list,
                         static=args.static, rounds=args.rounds, rounds_big=args.rounds_big,

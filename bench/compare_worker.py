@@ -52,7 +52,7 @@ def configure_django(spec: dict[str, Any]) -> None:
 
 class Worker:
     def __init__(self, backend: str, flavour: str, spec: dict[str, Any]) -> None:
-        from bench.compare_backends import BACKENDS, PAYLOAD
+        from bench.sides import BACKENDS, PAYLOAD
 
         self.payload = PAYLOAD
         self.backend = BACKENDS[backend](spec)
@@ -175,7 +175,7 @@ def main() -> None:
         answer({"error": f"set-up failed: {type(exc).__name__}: {exc}"})
         traceback.print_exc()
         return
-    from bench.compare_backends import NotMeasurable
+    from bench.sides import NotMeasurable
 
     for line in sys.stdin:
         request = json.loads(line)
