@@ -9,9 +9,11 @@ How it measures (figures, not pass/fail):
 - Every backend's emulator runs in its own process (``python -m emulators up NAME``), and each
   side in its own interpreter: ours and raw from ``.venv``, upstream from ``.bench-venv-upstream``,
   a virtualenv this script creates with pip (django-storages==1.14.6 and the same SDK versions).
-- Sides alternate within each round (ours, upstream, raw, ours, ...), against the same emulator
-  process and the same objects; figures are medians over the rounds (``--rounds``, at least 5 for
-  the small operations, ``--rounds-big``, at least 3, for the large ones and collectstatic).
+- Sides alternate within each round (ours, upstream, raw, then upstream, raw, ours, ...: the
+  order rotates, so that no side always runs right after the same other one),
+  against the same emulator process and the same objects; figures are medians over the rounds
+  (``--rounds``, at least 5 for the small operations, ``--rounds-big``, at least 3, for the
+  large ones and collectstatic).
 - 100 MiB save (from a file on disk) and read (streamed in 1 MiB reads): each run in a fresh
   interpreter; throughput and peak RSS growth come from the same run (RSS from the kernel's
   high-water mark, so no sampler competes with the transfer).
@@ -239,10 +241,14 @@ class BackendRun:
 
     def rounds(self, runs: int, measure: Callable[[str, int], dict[str, Any] | Failed],
                flavours: list[str] | None = None, label: str = "") -> dict[str, list | Failed]:
-        """``runs`` rounds, sides alternating in each; a side that fails once is out (with the reason)."""
-        results: dict[str, list | Failed] = {flavour: [] for flavour in flavours or self.flavours()}
+        """``runs`` rounds, sides alternating in each; the order rotates every round (ours, upstream,
+        raw; then upstream, raw, ours; ...), so that no side always follows the same one (and the
+        emulator's clean-up after it). A side that fails once is out (with the reason)."""
+        order = list(flavours or self.flavours())
+        results: dict[str, list | Failed] = {flavour: [] for flavour in order}
         for round_ in range(runs):
-            for flavour in results:
+            shift = round_ % len(order)
+            for flavour in order[shift:] + order[:shift]:
                 if isinstance(results[flavour], Failed):
                     continue
                 self.step(f"{label} [{flavour}] {round_ + 1}/{runs}")
