@@ -45,7 +45,7 @@ class AzureRaw(Raw):
             pass
 
     def put(self, ns: str, name: str, data: bytes, overwrite: bool | None) -> None:
-        self._container(ns).upload_blob(name, data, overwrite=True)
+        self._container(ns).upload_blob(name, data, overwrite=overwrite is not False)
 
     def put_file(self, ns: str, name: str, path: str) -> None:
         with open(path, "rb") as source:

@@ -111,6 +111,8 @@ class Raw:
         raise NotImplementedError
 
     def put(self, ns: str, name: str, data: bytes, overwrite: bool | None) -> None:
+        """Store ``data``; with ``overwrite=False`` by the service's create-only request where it
+        has one (what a storage with overwriting off must do), else the plain one."""
         raise NotImplementedError
 
     def put_file(self, ns: str, name: str, path: str) -> None:

@@ -69,7 +69,8 @@ class DropboxRaw(Raw):
     def put(self, ns: str, name: str, data: bytes, overwrite: bool | None) -> None:
         from dropbox.files import WriteMode
 
-        self.client.files_upload(data, f"/cmp-{ns}/{name}", mode=WriteMode.overwrite)
+        mode = WriteMode.add if overwrite is False else WriteMode.overwrite  # add: never replaces
+        self.client.files_upload(data, f"/cmp-{ns}/{name}", mode=mode)
 
     def put_file(self, ns: str, name: str, path: str) -> None:
         from dropbox.files import CommitInfo, UploadSessionCursor, WriteMode

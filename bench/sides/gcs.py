@@ -54,7 +54,8 @@ class GCSRaw(Raw):
             pass
 
     def put(self, ns: str, name: str, data: bytes, overwrite: bool | None) -> None:
-        self._bucket(ns).blob(name).upload_from_string(data)
+        condition = {"if_generation_match": 0} if overwrite is False else {}
+        self._bucket(ns).blob(name).upload_from_string(data, **condition)
 
     def put_file(self, ns: str, name: str, path: str) -> None:
         with open(path, "rb") as source:

@@ -38,7 +38,8 @@ class S3Raw(Raw):
                 raise
 
     def put(self, ns: str, name: str, data: bytes, overwrite: bool | None) -> None:
-        self.client.put_object(Bucket=f"cmp-{ns}", Key=name, Body=data)
+        condition = {"IfNoneMatch": "*"} if overwrite is False else {}
+        self.client.put_object(Bucket=f"cmp-{ns}", Key=name, Body=data, **condition)
 
     def put_file(self, ns: str, name: str, path: str) -> None:
         with open(path, "rb") as source:

@@ -41,6 +41,10 @@ class SFTPRaw(Raw):
             pass  # exists
 
     def put(self, ns: str, name: str, data: bytes, overwrite: bool | None) -> None:
+        if overwrite is False:  # exclusive create
+            with self.sftp.open(f"/cmp-{ns}/{name}", "wx") as f:
+                f.write(data)
+            return
         self.sftp.putfo(io.BytesIO(data), f"/cmp-{ns}/{name}", confirm=False)
 
     def put_file(self, ns: str, name: str, path: str) -> None:
