@@ -25,8 +25,10 @@ How it measures (figures, not pass/fail):
 - Requests per operation for the HTTP services, counted by ``emulators.proxy.CountingProxy``.
 
 In the table, a ratio is how ours compares with the other side, higher is better for ours:
-throughput ours/x; times, memory and requests x/ours. ``-`` marks a cell that cannot be
-measured; the reasons follow the table.
+throughput ours/x; times, memory and requests x/ours. The CPU columns compare the CPU time of
+each side's own process for the same runs (x/ours): steadier than wall time on a busy machine,
+they tell our code's cost apart from the emulator's and the scheduler's. ``-`` marks a cell that
+cannot be measured; the reasons follow the table.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class Row:
     unit: str
     values: dict[str, float | None] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    #: Median CPU seconds of each side's own process over the timed runs (client work only).
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def ratio(self, other: str) -> float | None:
         ours, theirs = self.values.get("ours"), self.values.get(other)
@@ -77,9 +81,16 @@ class Row:
             return ours / theirs if theirs else None
         return theirs / ours if ours else None
 
+    def cpu_ratio(self, other: str) -> float | None:
+        """Their client CPU / ours: above 1, our side spends less CPU on the same work."""
+        ours, theirs = self.cpu.get("ours"), self.cpu.get(other)
+        return theirs / ours if ours and theirs is not None else None
+
     def as_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {"backend": self.backend, "operation": self.operation, "unit": self.unit,
                                **{flavour: self.values.get(flavour) for flavour in FLAVOURS}}
+        if self.cpu:
+            row["client_cpu_s"] = self.cpu
         if self.notes:
             row["notes"] = self.notes
         return row
@@ -222,16 +233,19 @@ class BackendRun:
         return os.path.join(directory, f"{self.name}-{job}-{flavour}-{round_ + 1}.prof")
 
     def add(self, operation: str, unit: str, results: dict[str, Any], value: Callable[[list[dict]], float],
-            cells: list[str] | None = None) -> None:
-        """A row from each side's list of answers (or Failed): the figure is ``value(answers)``."""
+            cpu: bool = True) -> None:
+        """A row from each side's list of answers (or Failed): the figure is ``value(answers)``;
+        with ``cpu``, also the median client CPU of the answers that carry one."""
         row = Row(self.name, operation, unit)
-        for flavour in cells or self.flavours():
+        for flavour in self.flavours():
             result = results.get(flavour)
             if isinstance(result, Failed):
                 row.values[flavour] = None
                 row.notes[flavour] = result.reason
             elif result:
                 row.values[flavour] = value(result)
+                if cpu and all("cpu" in r for r in result):
+                    row.cpu[flavour] = statistics.median(r["cpu"] for r in result)
                 notes = {r.get("value") for r in result if isinstance(r.get("value"), str)}
                 if notes:
                     row.notes[flavour] = "; ".join(sorted(notes))
@@ -345,14 +359,15 @@ class BackendRun:
         self.add_big(label, self.rounds(s.rounds_big, measure, label=label))
 
     def add_big(self, label: str, results: dict[str, Any]) -> None:
-        """Throughput (MB/s of the median time), the median peak RSS growth, and the CPU time of
-        the side's process and of the emulator's processes (steadier than wall time when the
-        machine is busy: they show whose work differs)."""
+        """Throughput (MB/s of the median time; the client CPU ratio beside it), the median peak RSS
+        growth, and the CPU time of the emulator's processes (CPU is steadier than wall time when
+        the machine is busy: it shows whose work differs)."""
         size = self.settings.size / MB
         self.add(label, "MB/s", results, lambda rs: size / statistics.median(r["seconds"] for r in rs))
-        for key, what, unit in (("rss_mb", "peak RSS growth", "MB"), ("cpu", "client CPU", "CPU s"),
+        for key, what, unit in (("rss_mb", "peak RSS growth", "MB"),
                                 ("emulator_cpu", "emulator CPU", "CPU s")):
-            self.add(f"{label}: {what}", unit, results, lambda rs, k=key: statistics.median(r[k] for r in rs))
+            self.add(f"{label}: {what}", unit, results, lambda rs, k=key: statistics.median(r[k] for r in rs),
+                     cpu=False)
 
     def emulator_cpu(self) -> float:
         """CPU seconds used so far by the emulator's processes (``python -m emulators up`` and its
@@ -518,12 +533,14 @@ def _ratio(value: float | None) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    header = ("backend", "operation", "unit", "ours", "upstream", "raw", "ours/raw", "ours/upstream")
+    header = ("backend", "operation", "unit", "ours", "upstream", "raw", "ours/raw", "ours/upstream",
+              "CPU ours/raw", "CPU ours/up")
     body = [(r.backend, r.operation, r.unit, _fmt(r.values.get("ours"), r.unit),
              _fmt(r.values.get("upstream"), r.unit), _fmt(r.values.get("raw"), r.unit),
-             _ratio(r.ratio("raw")), _ratio(r.ratio("upstream"))) for r in rows]
+             _ratio(r.ratio("raw")), _ratio(r.ratio("upstream")),
+             _ratio(r.cpu_ratio("raw")), _ratio(r.cpu_ratio("upstream"))) for r in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-    right = {3, 4, 5, 6, 7}
+    right = set(range(3, len(header)))
 
     def line(cells: tuple[str, ...]) -> str:
         pairs = enumerate(zip(cells, widths, strict=True))
@@ -648,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{settings.rounds} (small operations) / {settings.rounds_big} (large, collectstatic)"
           f"{' -- QUICK run: not figures to quote' if args.quick else ''}"
           f"{' -- PROFILED: cProfile slows every figure' if args.profile else ''}")
-    print("ratios: higher is better for ours (throughput ours/x; times, memory and requests x/ours)\n")
+    print("ratios: higher is better for ours (throughput ours/x; times, memory, requests and CPU x/ours)\n")
     print(table(rows))
     return 0
 
