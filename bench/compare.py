@@ -22,7 +22,8 @@ How it measures (figures, not pass/fail):
   size() and open+read() of 1 KiB objects; listdir of ``--list`` objects; collectstatic of
   ``--static`` files through ManifestFilesMixin on the backend's storage (S3's
   S3ManifestStaticStorage), into a fresh bucket/folder every round, default settings.
-- Requests per operation for the HTTP services, counted by ``emulators.proxy.CountingProxy``.
+- Requests per operation: HTTP requests counted by ``emulators.proxy.CountingProxy``; for FTP
+  and SFTP the commands / protocol requests each side's client sends.
 
 In the table, a ratio is how ours compares with the other side, higher is better for ours:
 throughput ours/x; times, memory and requests x/ours. The CPU columns compare the CPU time of
@@ -143,13 +144,14 @@ class SideProcess:
         return json.loads(line)
 
     def call(self, job: str, counted: bool = False, timeout: float = JOB_TIMEOUT, profile: str | None = None,
-             **args: Any) -> dict[str, Any]:
+             protocol: bool = False, **args: Any) -> dict[str, Any]:
         if self.setup_error:
             return {"error": self.setup_error}
         if self.proc.poll() is not None:
             return {"error": f"worker exited: {self._log_tail()}"}
+        message = {"job": job, "args": args, "counted": counted, "profile": profile, "protocol": protocol}
         try:
-            return self._send({"job": job, "args": args, "counted": counted, "profile": profile}, timeout)
+            return self._send(message, timeout)
         except WorkerError as exc:
             return {"error": str(exc)}
 
@@ -298,7 +300,7 @@ class BackendRun:
                 self.small_operations()
                 if "collectstatic" in ops:
                     self.collectstatic()
-                if "requests" in ops and proxy is not None:
+                if "requests" in ops:
                     self.requests(proxy)
             finally:
                 if proxy is not None:
@@ -467,19 +469,24 @@ class BackendRun:
                 if isinstance(side, SideProcess):
                     side.close()
 
-    def requests(self, proxy: common.CountingProxy) -> None:
+    def requests(self, proxy: common.CountingProxy | None) -> None:
+        """Requests per operation: HTTP requests seen by ``proxy``; without one (FTP, SFTP) the
+        protocol requests each side's client sends (FTP commands, SFTP requests), counted in it."""
         s = self.settings
         one = {"ns": "main", "prefix": "meta-", "count": 1}
+        # Each case runs once uncounted first (its storage connected, its client warm); ``phase``
+        # is "warm" or "count", so a create-only save gets a fresh name each time.
         cases = [
             ("requests: save 1 KiB, overwrite on", "put_many",
-             lambda f: {"ns": "main", "prefix": f"{f}-on-", "count": 1, "overwrite": True}),
+             lambda f, phase="count": {"ns": "main", "prefix": f"{f}-on-", "count": 1, "overwrite": True}),
             ("requests: save 1 KiB, overwrite off (new name)", "put_many",
-             lambda f: {"ns": "main", "prefix": f"{f}-counted-", "count": 1, "overwrite": False}),
-            ("requests: exists()", "exists_many", lambda f: one),
-            ("requests: size()", "size_many", lambda f: one),
-            ("requests: open+read of 1 KiB", "read_many", lambda f: one),
+             lambda f, phase="count": {"ns": "main", "prefix": f"{f}-{phase}-", "count": 1,
+                                       "overwrite": False}),
+            ("requests: exists()", "exists_many", lambda f, phase="count": one),
+            ("requests: size()", "size_many", lambda f, phase="count": one),
+            ("requests: open+read of 1 KiB", "read_many", lambda f, phase="count": one),
             (f"requests: listdir of {s.listing:,} objects", "listdir",
-             lambda f: {"ns": "list", "path": "", "expect": s.listing}),
+             lambda f, phase="count": {"ns": "list", "path": "", "expect": s.listing}),
         ]
         results: dict[str, dict[str, Any]] = {label: {} for label, _, _ in cases}
         for flavour in FLAVOURS:
@@ -490,10 +497,16 @@ class BackendRun:
                     results[label][flavour] = side
                 continue
             try:
-                warm = outcome(side.call("warm", counted=True, ns="main", name="meta-0.txt"))
+                proxied = proxy is not None
                 for label, job, args in cases:
+                    warm = outcome(side.call(job, counted=proxied, **args(flavour, "warm")))
                     if isinstance(warm, Failed):
                         results[label][flavour] = warm
+                        continue
+                    if proxy is None:
+                        answer = outcome(side.call(job, protocol=True, **args(flavour)))
+                        results[label][flavour] = answer if isinstance(answer, Failed) else \
+                            [{"n": answer["requests"]}]
                         continue
                     with proxy.counting() as counter:
                         answer = outcome(side.call(job, counted=True, **args(flavour)))

@@ -17,12 +17,13 @@ mark, so nothing samples memory while a job is timed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import time
 import traceback
-from typing import Any
+from typing import Any, Iterator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,7 +68,7 @@ class Worker:
         return self._counted
 
     def run(self, job: str, args: dict[str, Any], counted: bool = False,
-            profile: str | None = None) -> dict[str, Any]:
+            profile: str | None = None, protocol: bool = False) -> dict[str, Any]:
         import cProfile
         import resource
 
@@ -80,7 +81,8 @@ class Worker:
             usage = resource.getrusage(resource.RUSAGE_SELF)
             return usage.ru_utime + usage.ru_stime
 
-        with HighWaterMark() as memory:
+        sent = [0]
+        with HighWaterMark() as memory, counting_protocol_requests(sent, enabled=protocol):
             cpu_start, start = cpu(), time.perf_counter()
             if profiler is not None:
                 profiler.enable()
@@ -90,7 +92,10 @@ class Worker:
             seconds, cpu_seconds = time.perf_counter() - start, cpu() - cpu_start
         if profiler is not None and profile:
             write_profile(profiler, profile, f"{self.flavour} {job} {args} {seconds:.3f} s")
-        return {"seconds": seconds, "cpu": cpu_seconds, "rss_mb": memory.growth, "value": value}
+        answer = {"seconds": seconds, "cpu": cpu_seconds, "rss_mb": memory.growth, "value": value}
+        if protocol:
+            answer["requests"] = sent[0]
+        return answer
 
     # -- jobs: loops of one primitive, timed as a whole ------------------------------------------
     def job_put_many(self, side: Any, ns: str, prefix: str, count: int, overwrite: bool | None) -> None:
@@ -132,6 +137,35 @@ class Worker:
 
     def job_warm(self, side: Any, ns: str, name: str) -> None:
         side.exists(ns, name)
+
+
+@contextlib.contextmanager
+def counting_protocol_requests(sent: list[int], enabled: bool) -> Iterator[None]:
+    """Count, in ``sent[0]``, the FTP commands (``ftplib.FTP.putcmd``) and SFTP requests
+    (paramiko's ``SFTPClient._async_request``, every request whether waited for or pipelined)
+    this process sends meanwhile."""
+    if not enabled:
+        yield
+        return
+    patched: list[tuple[Any, str, Any]] = []
+    for module, owner, method in (("ftplib", "FTP", "putcmd"), ("paramiko", "SFTPClient", "_async_request")):
+        try:
+            cls = getattr(__import__(module), owner)
+        except ImportError:
+            continue
+        original = getattr(cls, method)
+
+        def counted(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            sent[0] += 1
+            return _original(*args, **kwargs)
+
+        setattr(cls, method, counted)
+        patched.append((cls, method, original))
+    try:
+        yield
+    finally:
+        for cls, method, original in patched:
+            setattr(cls, method, original)
 
 
 def write_profile(profiler: Any, path: str, title: str, top: int = 30) -> None:
@@ -183,7 +217,7 @@ def main() -> None:
             return
         try:
             answer(worker.run(request["job"], request.get("args", {}), request.get("counted", False),
-                              request.get("profile")))
+                              request.get("profile"), request.get("protocol", False)))
         except NotMeasurable as exc:
             answer({"not_measurable": str(exc)})
         except Exception as exc:
