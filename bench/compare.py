@@ -298,10 +298,10 @@ class BackendRun:
                 if "read_big" in ops:
                     self.big_read()
                 self.small_operations()
-                if "collectstatic" in ops:
-                    self.collectstatic()
                 if "requests" in ops:
                     self.requests(proxy)
+                if "collectstatic" in ops:  # last: on FTP it leaves thousands of ports in TIME_WAIT
+                    self.collectstatic()
             finally:
                 if proxy is not None:
                     proxy.stop()
