@@ -35,6 +35,7 @@ from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, shoul
 from storages.core.names import relative_to_root
 
 from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
+from .credentials import to_credentials
 from .upload import TIMEOUT, GCSUpload, check_status
 
 CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
@@ -57,21 +58,6 @@ def to_chunk_size(value: Any) -> int:
     if size <= 0 or size % CHUNK_MULTIPLE:
         raise ValueError(f"{size} is not a positive multiple of 256 KiB ({CHUNK_MULTIPLE} bytes)")
     return size
-
-
-def to_credentials(value: Any) -> Any:
-    """GS_CREDENTIALS: a google.auth Credentials object, or a service-account key
-    (the path of its JSON file, or its parsed dict)."""
-    if isinstance(value, (str, os.PathLike, dict)):
-        from google.oauth2 import service_account
-
-        if isinstance(value, dict):
-            return service_account.Credentials.from_service_account_info(value)
-        try:
-            return service_account.Credentials.from_service_account_file(os.fspath(value))
-        except OSError as exc:
-            raise ValueError(f"cannot read the key file {os.fspath(value)!r}: {exc}") from None
-    return value
 
 
 def to_endpoint(value: Any) -> str | None:
