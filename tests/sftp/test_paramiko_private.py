@@ -12,7 +12,7 @@ from storages.backends.sftpstorage.paramiko_private import REQUEST_SIZE, Request
 
 
 def test_the_private_calls_it_relies_on_exist():
-    for name in ("_async_request", "_read_response", "_convert_status"):
+    for name in ("_async_request", "_read_response", "_convert_status", "_write_all"):
         assert callable(getattr(SFTPClient, name)), name
     assert SFTPFile.MAX_REQUEST_SIZE == REQUEST_SIZE
     from paramiko.sftp import CMD_DATA, CMD_READ, CMD_WRITE, int64  # noqa: F401
@@ -32,6 +32,12 @@ def test_pipelined_requests_on_the_real_server(own_sftp):
         reads = [requests.read(offset, REQUEST_SIZE) for offset in range(0, len(data), REQUEST_SIZE)]
         assert b"".join(requests.reply(num) for num in reads) == data
         assert requests.reply(requests.read(len(data), 10)) == b""  # past the end
+        # A batch of reads in one write: each reply is its own piece, whatever the order asked.
+        batch = requests.read_many([(offset, 1000) for offset in range(0, len(data), REQUEST_SIZE)])
+        assert len(set(batch)) == len(batch) == 8
+        assert [requests.reply(num) for num in reversed(batch)] == [
+            data[offset:offset + 1000] for offset in reversed(range(0, len(data), REQUEST_SIZE))]
+        assert requests.reply(requests.read(0, 4)) == data[:4]  # single requests still follow
         with pytest.raises(OSError):  # the server refuses a write on a file opened for reading
             requests.reply(requests.write(0, b"nope"))
     assert (own_sftp.root_dir / "p.bin").read_bytes() == data

@@ -38,10 +38,18 @@ class ReadStream(_Window):
         self._current = memoryview(b"")
 
     def _request(self) -> None:
-        while len(self._inflight) < self._depth and self._next < self._size:
+        # Top up in batches (once half the window is consumed), each batch one write.
+        if len(self._inflight) > self._depth // 2 or self._next >= self._size:
+            return
+        pieces = []
+        for _ in range(self._depth - len(self._inflight)):
+            if self._next >= self._size:
+                break
             length = min(REQUEST_SIZE, self._size - self._next)
-            self._inflight.append((self._requests.read(self._next, length), self._next, length))
+            pieces.append((self._next, length))
             self._next += length
+        nums = self._requests.read_many(pieces)
+        self._inflight.extend((num, *piece) for num, piece in zip(nums, pieces, strict=True))
 
     def _refill(self) -> bool:
         self._request()
@@ -69,6 +77,18 @@ class ReadStream(_Window):
             self._current = self._current[take:]
             got += take
         return b"".join(pieces)
+
+    def readinto(self, buffer: Any) -> int:
+        """Copy the next bytes straight into ``buffer`` (the file's reads take this route)."""
+        view, got = memoryview(buffer).cast("B"), 0
+        while got < len(view):
+            if not self._current and not self._refill():
+                break
+            take = min(len(view) - got, len(self._current))
+            view[got:got + take] = self._current[:take]
+            self._current = self._current[take:]
+            got += take
+        return got
 
     def close(self) -> None:
         self._inflight.clear()
