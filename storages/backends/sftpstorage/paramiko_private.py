@@ -20,6 +20,32 @@ from typing import Any
 
 #: Bytes per read/write request, as paramiko sends them (``SFTPFile.MAX_REQUEST_SIZE``).
 REQUEST_SIZE = 32768
+#: What paramiko's ``Channel`` keeps below the peer's maximum packet size for each send.
+PACKET_MARGIN = 64
+#: Smallest request worth sizing to a packet (else: ``REQUEST_SIZE``).
+MIN_FITTED_SIZE = 4096
+
+
+def _fitted(max_packet: int, overhead: int) -> int:
+    room = min(REQUEST_SIZE, max_packet - PACKET_MARGIN - overhead)
+    return room if room >= MIN_FITTED_SIZE else REQUEST_SIZE
+
+
+def write_size(handle: Any) -> int:
+    """Data bytes per write request so that each request fits one SSH packet of the channel
+    (``Channel.out_max_packet_size``, the server's maximum). A full 32 KiB write is a few
+    bytes too big for the usual 32 KiB packet, so it would cost two packets, two MACs and
+    two ``send()`` calls; a slightly smaller one costs one."""
+    # length, type, id, handle (length-prefixed), offset, data length
+    overhead = 4 + 1 + 4 + 4 + len(handle.handle) + 8 + 4
+    return _fitted(getattr(handle.sftp.sock, "out_max_packet_size", 0), overhead)
+
+
+def read_size(handle: Any) -> int:
+    """Bytes per read request so that each reply fits one SSH packet of the channel
+    (``Channel.in_max_packet_size``, ours, which the server's sends respect)."""
+    overhead = 4 + 1 + 4 + 4  # length, type, id, data length
+    return _fitted(getattr(handle.sftp.sock, "in_max_packet_size", 0), overhead)
 
 
 class Requests:
