@@ -60,6 +60,34 @@ def azure_sas_url(driver: Any, container: str, key: str, ex_expiry: float | None
     return f"{'https' if driver.secure else 'http'}://{conn.host}:{conn.port}{path}?{urlencode(params)}"
 
 
+class _KnownContainer:
+    """A driver whose ``get_container`` answers with the storage's container, without a request;
+    everything else is the driver's."""
+
+    def __init__(self, driver: Any, container: Any) -> None:
+        self._driver, self._known = driver, container
+
+    def get_container(self, container_name: str) -> Any:
+        if container_name == self._known.name:
+            return self._known
+        return self._driver.get_container(container_name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._driver, name)
+
+
+def head_object(driver: Any, container: Any, key: str) -> Any:
+    """``driver.get_object(container.name, key)`` in one request: libcloud's S3 and Azure
+    drivers ask for the container first (a HEAD of the bucket) each time, which a storage that
+    knows its container can skip; a missing container then shows as a missing object, and the
+    storage's listing tells the two apart. The driver's own ``get_object`` does the rest."""
+    obj = type(driver).get_object(_KnownContainer(driver, container), container.name, key)
+    obj.driver = driver
+    if getattr(obj, "container", None) is not None:
+        obj.container.driver = driver
+    return obj
+
+
 class ChunkStream:
     """``read(n)`` over a libcloud chunk iterator, holding one chunk at a time."""
 
