@@ -32,7 +32,7 @@ from storages.core.errors import secret_strings
 
 from .local import LocalUpload, open_file
 from .providers import OWN_FIELDS, Provider, driver_family, resolve_type, scrub
-from .transfer import ChunkStream, StreamUpload, azure_sas_url, head_object
+from .transfer import ChunkStream, StreamUpload, azure_sas_url, head_object, s3_get
 
 _NO_TIMES = "libcloud's {driver} reports only a last-modified time"
 UNSUPPORTED = {
@@ -271,6 +271,9 @@ class LibCloudStorage(BaseStorage):
             handle, st = open_file(driver.get_object_cdn_url(self._object(key, driver)), key, start)
             return handle, ObjectInfo(size=st.st_size, modified=_stamp(st.st_mtime),
                                       accessed=_stamp(st.st_atime))
+        if not start and self.family == "s3":
+            chunks, obj = s3_get(driver, self._container(driver), key)  # one request
+            return ChunkStream(chunks), _info(obj)
         obj = self._get_object(key, driver)
         if not start:
             return ChunkStream(driver.download_object_as_stream(obj)), _info(obj)

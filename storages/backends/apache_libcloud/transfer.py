@@ -14,6 +14,8 @@ from urllib.parse import quote, urlencode
 
 from storages.core import Upload
 
+S3_READ_CHUNK = 5 * 1024 * 1024  # what libcloud's S3 driver reads at a time (its CHUNK_SIZE)
+
 
 class LibCloudTarget(Protocol):
     """What the uploads need of the storage (``LibCloudStorage`` provides it)."""
@@ -86,6 +88,23 @@ def head_object(driver: Any, container: Any, key: str) -> Any:
     if getattr(obj, "container", None) is not None:
         obj.container.driver = driver
     return obj
+
+
+def s3_get(driver: Any, container: Any, key: str) -> tuple[Iterator[bytes], Any]:
+    """One streamed GET of the whole object on libcloud's S3 driver, and the object built from
+    that response's headers: ``download_object_as_stream`` needs the object first (a HEAD),
+    and drops the headers. The same calls the driver makes, through its own helpers."""
+    from libcloud.common.types import LibcloudError
+    from libcloud.storage.types import ObjectDoesNotExistError
+
+    response = driver.connection.request(driver._get_object_path(container, key), method="GET",
+                                         stream=True, raw=True)
+    if response.status == 404:
+        raise ObjectDoesNotExistError(object_name=key, value="", driver=driver)
+    if response.status != 200:
+        raise LibcloudError(value=f"Unexpected status code: {response.status}", driver=driver)
+    obj = driver._headers_to_object(object_name=key, container=container, headers=response.headers)
+    return response.iter_content(S3_READ_CHUNK), obj
 
 
 class ChunkStream:
