@@ -18,8 +18,8 @@ from emulators.base import unique_name
 from emulators.libcloud import LibcloudEmulator, azure_provider, local_provider, options_for, s3_provider
 from emulators.proxy import CountingProxy
 from storages.backends.apache_libcloud import LibCloudStorage
-from storages.backends.apache_libcloud.transfer import ChunkStream
 from storages.core import is_temp_name
+from storages.core.streams import ChunkStream
 from tests.support import FailingSource
 
 ACCESS = "AKIDLIBCLOUDACCESS1"

@@ -29,10 +29,11 @@ from storages.core import BaseStorage, FromStart, ObjectInfo, Option, Upload, to
 from storages.core.capabilities import unsupported_table
 from storages.core.compat import BackendFile
 from storages.core.errors import secret_strings
+from storages.core.streams import ChunkStream
 
 from .local import LocalUpload, open_file
 from .providers import OWN_FIELDS, Provider, driver_family, resolve_type, scrub
-from .transfer import ChunkStream, StreamUpload, azure_sas_url, head_object, s3_get
+from .transfer import StreamUpload, azure_sas_url, head_object, s3_get
 
 _NO_TIMES = "libcloud's {driver} reports only a last-modified time"
 UNSUPPORTED = {

@@ -107,36 +107,6 @@ def s3_get(driver: Any, container: Any, key: str) -> tuple[Iterator[bytes], Any]
     return response.iter_content(S3_READ_CHUNK), obj
 
 
-class ChunkStream:
-    """``read(n)`` over a libcloud chunk iterator, holding one chunk at a time."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._chunk = b""
-        self._offset = 0
-
-    def read(self, n: int = -1) -> bytes:
-        parts = []
-        while n != 0:
-            if self._offset >= len(self._chunk):
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                self._chunk, self._offset = chunk, 0
-                continue
-            end = len(self._chunk) if n < 0 else min(len(self._chunk), self._offset + n)
-            parts.append(self._chunk[self._offset:end])
-            n -= (end - self._offset) if n > 0 else 0
-            self._offset = end
-        return b"".join(parts)
-
-    def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()
-        self._chunk = b""
-
-
 _END = object()
 
 

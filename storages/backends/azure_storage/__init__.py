@@ -30,7 +30,7 @@ from storages.core import (
 )
 
 from .compat import AzureCompat, AzureStorageFile
-from .transfer import BlockUpload, Download
+from .transfer import BlockUpload, Download, can_stream, streamed_download
 
 #: Keyword arguments of ``azure.storage.blob.ContentSettings`` (AZURE_OBJECT_PARAMETERS keys).
 CONTENT_SETTINGS = ("content_type", "content_encoding", "content_language", "content_disposition",
@@ -139,6 +139,8 @@ class AzureStorage(AzureCompat, BaseStorage):
             "connection_timeout": self.timeout,
             "max_single_get_size": self.max_memory_size,
             "max_chunk_get_size": self.max_memory_size,
+            # the blocks a streamed read arrives in (transfer.streamed_download)
+            "connection_data_block_size": min(self.max_memory_size, 256 * 1024),
             "max_single_put_size": max(self.part_size, 64 * 1024 * 1024),
             "max_block_size": self.part_size,
         }
@@ -220,7 +222,13 @@ class AzureStorage(AzureCompat, BaseStorage):
         return _info(self._blob_client(key).get_blob_properties(timeout=self.timeout))
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
-        downloader = self._blob_client(key).download_blob(
+        client = self._blob_client(key)
+        if can_stream(client):  # one GET, read as it arrives
+            stream, properties, size = streamed_download(client, start, self.timeout)
+            info = _info(properties)
+            info.size = size
+            return stream, info
+        downloader = client.download_blob(
             offset=start or None, max_concurrency=1, decompress=False, timeout=self.timeout)
         info = _info(downloader.properties)
         info.size = start + downloader.size  # the downloader reports the size from ``start``

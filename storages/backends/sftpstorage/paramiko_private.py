@@ -7,6 +7,7 @@ reply to the ``_async_response`` method of the object that sent the request),
 ``SFTPClient._convert_status``, and ``SFTPFile.handle`` / ``SFTPFile.sftp``. A batch of
 reads (:meth:`Requests.read_many`) does what ``_async_request`` does for each request
 (``_lock``, ``request_number``, ``_expecting``) and sends them all with one ``_write_all``.
+Request sizes come from the channel's ``in_max_packet_size`` / ``out_max_packet_size``.
 
 Checked against paramiko 3.4.0 (the oldest we support), 3.5.1, 4.0.0, 5.0.0 and
 5.1.0 (installed here): these calls, and ``paramiko/sftp_client.py``,
