@@ -54,6 +54,7 @@ from .errors import ServiceUnavailable, StorageError, not_empty, redact, secret_
 from .files import READ_MODES, ObjectInfo, RemoteFile, Upload, _Writer
 from .names import clean_name, dir_prefix, join_root
 from .options import Configurable, Option
+from .resume import READ_RESUMES
 from .sdk import require
 
 T = TypeVar("T")
@@ -82,6 +83,8 @@ class BaseStorage(Configurable, Storage):
     chunk_size: int = 1024 * 1024
     #: Whether objects stored with ``Content-Encoding: gzip`` are decoded on read.
     decode_gzip: bool = False
+    #: How often one read call re-requests a transfer that broke off (``storages.core.resume``).
+    read_resumes: int = READ_RESUMES
     #: The overwrite policy: every backend declares an option named
     #: ``file_overwrite`` (annotation only: a class value here would shadow the
     #: backend's setting and default in option resolution).
