@@ -93,13 +93,15 @@ class S3Emulator(Emulator):
 
         # werkzeug logs every request at INFO; keep test and CLI output readable.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        from .integrity import S3Integrity
         from .presign import S3Verifier
         from .proxy import HTTPFront
 
         self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
         self._server.start()
         self.service_port = self._server.get_host_and_port()[1]
-        self.front = HTTPFront("s3", host=self.host, verifier=S3Verifier(self.credentials))
+        self.front = HTTPFront("s3", host=self.host, verifier=S3Verifier(self.credentials),
+                               integrity=S3Integrity())
         self.port = self.front.start((self.host, self.service_port)).port
         self.started = True
         self._create_bucket(DEFAULT_BUCKET)

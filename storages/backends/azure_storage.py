@@ -1,28 +1,30 @@
 """Azure Blob Storage on azure-storage-blob v12: ``AzureStorage``.
 
 Writes stage blocks as the file is written and commit the block list on close
-(a small file is one Put Blob); reads are ranged, streamed downloads. With
+(a small file is one Put Blob; see ``azure_upload``); reads are ranged, streamed downloads. With
 overwriting off, the commit carries ``If-None-Match: *`` so a save can never
-replace a blob, even under a race.
+replace a blob, even under a race. Each block (and a small file's Put Blob) carries
+its Content-MD5, which Azure checks; the commit stores the whole blob's MD5, which
+reads are checked against.
 """
 
 from __future__ import annotations
 
-import base64
 import mimetypes
+import re
 import threading
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
+from storages.backends.azure_upload import AzureUpload
 from storages.core import (
     BaseStorage,
+    ChecksumMismatch,
     ObjectInfo,
     Option,
-    PartPool,
     ServiceUnavailable,
     Upload,
     require,
@@ -203,6 +205,11 @@ class AzureStorage(BaseStorage):
                 f"Azure refused access to {name!r} in {where} ({code or exc.status_code}); check "
                 "AZURE_ACCOUNT_KEY / AZURE_SAS_TOKEN / AZURE_TOKEN_CREDENTIAL / AZURE_CONNECTION_STRING "
                 "and the credential's permissions")
+        # A refused Content-MD5 (Azurite answers InvalidOperation, "contentMD5 doesn't match").
+        if isinstance(exc, errors.HttpResponseError) and (
+                code in {"Md5Mismatch", "Crc64Mismatch"} or re.search(r"(?i)md5\W.*match", str(exc.message))):
+            return ChecksumMismatch(f"Azure refused {name!r} in {where}: its bytes were damaged in transit "
+                                    f"({code}); nothing was stored")
         if isinstance(exc, errors.HttpResponseError) and code in {"InvalidResourceName", "InvalidUri"}:
             return ImproperlyConfigured(
                 f"Azure rejected the name of {name!r} or of {where} ({code}); container names are 3-63 "
@@ -227,7 +234,7 @@ class AzureStorage(BaseStorage):
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         settings = _blob().ContentSettings(**self._content_settings(key, content_type))
-        return _AzureUpload(self, self._blob_client(key), settings, create_only)
+        return AzureUpload(self, self._blob_client(key), settings, create_only)
 
     def _content_settings(self, key: str, content_type: str | None) -> dict[str, Any]:
         guessed_type, encoding = mimetypes.guess_type(key)
@@ -332,56 +339,6 @@ class _Download:
         self._downloader = None
 
 
-class _AzureUpload(Upload):
-    """Stage a block per part (up to AZURE_UPLOAD_MAX_CONN at once, on the core's PartPool);
-    commit the block list.
-
-    Staged blocks stay invisible until the commit, so abort only forgets them
-    (Azure discards uncommitted blocks). A file without parts is one Put Blob.
-    """
-
-    def __init__(self, storage: AzureStorage, client: Any, settings: Any, create_only: bool) -> None:
-        self._storage = storage
-        self._client = client
-        self._settings = settings
-        self._create_only = create_only
-        self._prefix = uuid.uuid4().hex[:24]
-        self._blocks: list[str] = []
-        self._parts = PartPool(storage.upload_max_conn)
-
-    def write_part(self, data: bytes) -> None:
-        block_id = base64.b64encode(f"{self._prefix}{len(self._blocks):08d}".encode()).decode()
-        self._blocks.append(block_id)
-        self._parts.submit(self._stage, block_id, data)
-
-    def _stage(self, block_id: str, data: bytes) -> None:
-        self._client.stage_block(block_id, data, length=len(data), timeout=self._storage.timeout)
-
-    def commit(self, tail: bytes) -> None:
-        # A refused create-only commit (the name is taken) is translated by the storage;
-        # after any failure the shared writer calls abort(), which stops the part pool.
-        timeout = self._storage.timeout
-        if not self._blocks:
-            # One request; overwrite=False makes the SDK send If-None-Match: *.
-            self._client.upload_blob(tail, length=len(tail), overwrite=not self._create_only,
-                                     content_settings=self._settings, max_concurrency=1, timeout=timeout)
-            return
-        if tail:
-            self.write_part(tail)
-        self._parts.wait()
-        conditions: dict[str, Any] = {}
-        if self._create_only:
-            from azure.core import MatchConditions
-
-            conditions = {"match_condition": MatchConditions.IfMissing}  # If-None-Match: *
-        self._client.commit_block_list(self._blocks, content_settings=self._settings, timeout=timeout,
-                                       **conditions)
-
-    def abort(self) -> None:
-        self._parts.cancel()
-        self._blocks = []
-
-
 def _is_conflict(exc: BaseException) -> bool:
     errors = require("azure.core.exceptions", AzureStorage.sdk_extra)
     return isinstance(exc, (errors.ResourceExistsError, errors.ResourceModifiedError)) or \
@@ -396,8 +353,10 @@ def _code(exc: BaseException) -> str:
 
 def _info(props: Any) -> ObjectInfo:
     settings = getattr(props, "content_settings", None)
+    md5 = getattr(settings, "content_md5", None)
     return ObjectInfo(
         size=props.size, modified=props.last_modified, created=getattr(props, "creation_time", None),
         content_type=getattr(settings, "content_type", None),
         content_encoding=getattr(settings, "content_encoding", None), etag=props.etag,
+        version=getattr(props, "version_id", None), checksums={"md5": bytes(md5)} if md5 else {},
     )

@@ -83,8 +83,11 @@ class BaseStorage(Configurable, Storage):
     chunk_size: int = 1024 * 1024
     #: Whether objects stored with ``Content-Encoding: gzip`` are decoded on read.
     decode_gzip: bool = False
-    #: How often one read call re-requests a transfer that broke off (``storages.core.resume``).
+    #: How often one read stream re-requests a transfer that broke off (``storages.core.resume``).
     read_resumes: int = READ_RESUMES
+    #: Send the service's integrity check with writes and verify reads against the digest the
+    #: service reports (``storages.core.checksums``); False only to measure what they cost.
+    checksums: bool = True
     #: The overwrite policy: every backend declares an option named
     #: ``file_overwrite`` (annotation only: a class value here would shadow the
     #: backend's setting and default in option resolution).

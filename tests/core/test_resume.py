@@ -11,7 +11,14 @@ import zlib
 
 import pytest
 
-from storages.core import ChecksumMismatch, FromStart, ObjectChanged, ObjectInfo, RemoteFile, ServiceUnavailable
+from storages.core import (
+    ChecksumMismatch,
+    FromStart,
+    ObjectChanged,
+    ObjectInfo,
+    RemoteFile,
+    ServiceUnavailable,
+)
 from storages.core.checksums import DropboxContentHash, Verifier, decode
 
 
@@ -41,6 +48,7 @@ class Service:
     chunk_size = 4096
     decode_gzip = True
     read_resumes = 3
+    checksums = True
 
     def __init__(self, data: bytes, cuts: list[int | None], *, ranges: bool = True, etag: str = "v1",
                  encoding: str | None = None, checksums: dict[str, bytes] | None = None) -> None:

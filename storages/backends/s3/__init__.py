@@ -12,8 +12,9 @@ from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, split_listing, to_bool, to_int
+from storages.core.checksums import decode
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
-from storages.core.errors import ServiceUnavailable, translated
+from storages.core.errors import ChecksumMismatch, ServiceUnavailable, translated
 
 from .upload import S3Upload
 
@@ -112,6 +113,9 @@ class S3Storage(BaseStorage):
             overrides["signature_version"] = signature_version
         if self.proxies is not None:
             overrides["proxies"] = self.proxies
+        if not self.checksums:  # no integrity checks sent or verified (storages.core.checksums)
+            overrides.update(request_checksum_calculation="when_required",
+                             response_checksum_validation="when_required")
         return base.merge(Config(**overrides)) if overrides else base
 
     def _addressing_style(self) -> str | None:
@@ -178,6 +182,9 @@ class S3Storage(BaseStorage):
                 return FileNotFoundError(f"{name!r} does not exist in S3 bucket {self.bucket_name!r}")
             if code == "NoSuchBucket":
                 return self.missing_container()
+            if code in {"BadDigest", "XAmzContentChecksumMismatch", "InvalidDigest"}:
+                return ChecksumMismatch(f"S3 endpoint {self.endpoint()} refused {name!r}: its bytes were "
+                                        f"damaged in transit ({code}); nothing was stored")
             if code in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
                 return FileExistsError(f"{name!r} already exists in S3 bucket {self.bucket_name!r}")
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
@@ -194,6 +201,9 @@ class S3Storage(BaseStorage):
         if isinstance(exc, (botocore.EndpointConnectionError, botocore.ConnectTimeoutError,
                             botocore.ReadTimeoutError, botocore.ConnectionClosedError)):
             return ServiceUnavailable(f"S3 endpoint {self.endpoint()} is unreachable: {exc}")
+        if isinstance(exc, botocore.FlexibleChecksumError):
+            return ChecksumMismatch(f"S3 endpoint {self.endpoint()}: the bytes of {name!r} received do not "
+                                    f"match the object's checksum; they were damaged in transit: {exc}")
         if isinstance(exc, (botocore.ResponseStreamingError, botocore.IncompleteReadError)):
             return ServiceUnavailable(
                 f"S3 endpoint {self.endpoint()} broke off the transfer of {name!r} (bucket "
@@ -319,10 +329,21 @@ def _thread_session(boto3: Any, profile: str | None) -> Any:
     return cache[key]
 
 
+#: Response fields of whole-object checksums -> storages.core.checksums algorithms.
+CHECKSUMS = {"ChecksumCRC32": "crc32", "ChecksumCRC32C": "crc32c", "ChecksumSHA256": "sha256"}
+
+
 def _info(response: dict[str, Any], size: int | None) -> ObjectInfo:
+    checksums = {}
+    if response.get("ChecksumType") != "COMPOSITE":  # a checksum of part checksums ("...-N") covers no bytes
+        for field, algorithm in CHECKSUMS.items():
+            value = response.get(field)
+            if value and "-" not in value and (digest := decode(value)):
+                checksums[algorithm] = digest
     return ObjectInfo(
         size=size, modified=response.get("LastModified"), content_type=response.get("ContentType"),
         content_encoding=response.get("ContentEncoding"), etag=response.get("ETag"),
+        version=response.get("VersionId"), checksums=checksums,
     )
 
 

@@ -1,8 +1,18 @@
 """Uploads to S3: one PUT for a small file, a multipart upload (parts on the core's
-PartPool, aborted on failure) otherwise; create-only commits send ``If-None-Match: *``."""
+PartPool, aborted on failure) otherwise; create-only commits send ``If-None-Match: *``.
+
+Integrity: botocore sends a CRC32 of each request body (its ``request_checksum_calculation``,
+``when_supported`` by default), which S3 checks. A multipart upload also declares a
+full-object CRC32 (``ChecksumType=FULL_OBJECT``), computed here as the parts go by, so S3
+checks the whole object and reports that checksum on reads (the shared reader verifies it).
+With ``request_checksum_calculation = "when_required"`` (for S3-compatible services that
+refuse checksums) none is sent.
+"""
 
 from __future__ import annotations
 
+import base64
+import zlib
 from typing import Any
 
 from storages.core import Upload
@@ -24,20 +34,38 @@ class S3Upload(Upload):
         self._upload_id: str | None = None
         self._parts = PartPool(max_in_flight)
         self._count = 0
+        # A full-object CRC32, unless checksums are off or the caller picked its own algorithm.
+        calculation = getattr(client.meta.config, "request_checksum_calculation", "when_supported")
+        self._crc: int | None = 0 if calculation != "when_required" and "ChecksumAlgorithm" not in params \
+            else None
 
     def _condition(self) -> dict[str, str]:
         return {"IfNoneMatch": "*"} if self._create_only else {}
 
     def write_part(self, data: bytes) -> None:
         if self._upload_id is None:
-            created = self._client.create_multipart_upload(**self._target, **self._params)
+            full = {} if self._crc is None else {"ChecksumAlgorithm": "CRC32", "ChecksumType": "FULL_OBJECT"}
+            created = self._client.create_multipart_upload(**self._target, **self._params, **full)
             self._upload_id = created["UploadId"]
+        if self._crc is not None:
+            self._crc = zlib.crc32(data, self._crc)
         self._count += 1
         self._parts.submit(self._send_part, self._upload_id, self._count, data)
 
     def _send_part(self, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
-        response = self._client.upload_part(**self._target, UploadId=upload_id, PartNumber=number, Body=data)
-        return {"ETag": response["ETag"], "PartNumber": number}
+        crc32 = {"ChecksumAlgorithm": "CRC32"} if self._crc is not None else {}
+        response = self._client.upload_part(**self._target, UploadId=upload_id, PartNumber=number, Body=data,
+                                            **crc32)
+        part = {"ETag": response["ETag"], "PartNumber": number}
+        if self._crc is not None:
+            part["ChecksumCRC32"] = response["ChecksumCRC32"]
+        return part
+
+    def _whole(self) -> dict[str, str]:
+        if self._crc is None:
+            return {}
+        return {"ChecksumCRC32": base64.b64encode(self._crc.to_bytes(4, "big")).decode(),
+                "ChecksumType": "FULL_OBJECT"}
 
     def commit(self, tail: bytes) -> None:
         if self._upload_id is None:
@@ -49,7 +77,7 @@ class S3Upload(Upload):
             parts = self._parts.wait()
             self._client.complete_multipart_upload(
                 **self._target, UploadId=self._upload_id, MultipartUpload={"Parts": parts},
-                **self._condition())
+                **self._condition(), **self._whole())
         except BaseException:
             self.abort()
             raise
