@@ -116,7 +116,8 @@ class GCS:
         boundary = "==boundary=="
         body = (f"--{boundary}\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n"
                 f"{json.dumps({'name': name, **metadata})}\r\n--{boundary}\r\n"
-                "content-type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+                "content-type: application/octet-stream\r\n\r\n").encode() + data \
+            + f"\r\n--{boundary}--\r\n".encode()
         return self.request("POST", f"/upload/storage/v1/b/{self.bucket}/o?uploadType=multipart", body,
                             {"Content-Type": f'multipart/related; boundary="{boundary}"'})
 
@@ -160,7 +161,8 @@ def test_gcs_checks_a_resumable_upload_against_its_last_request_hash(gcs):
     half = 256 * 1024
     session = gcs.session("resumable")
     assert gcs.chunk(session, DATA[:half], 0)[0] == 308
-    status, _, body = gcs.chunk(session, DATA[half:], half, len(DATA), **{"X-Goog-Hash": f"crc32c={crc32c(b'x')}"})
+    wrong = {"X-Goog-Hash": f"crc32c={crc32c(b'x')}"}
+    status, _, body = gcs.chunk(session, DATA[half:], half, len(DATA), **wrong)
     assert status == 400 and b"CRC32C" in body and not gcs.stored("resumable")
     session = gcs.session("resumable")
     assert gcs.chunk(session, DATA[:half], 0)[0] == 308
@@ -173,7 +175,8 @@ def test_gcs_sees_a_chunk_damaged_in_transit(gcs, storage_faults):
     session = gcs.session("damaged")
     storage_faults.add("upload_part", corrupt=100, service="gcs")
     assert gcs.chunk(session, DATA[:half], 0)[0] == 308  # GCS checks no chunk, only the whole
-    status, _, _ = gcs.chunk(session, DATA[half:], half, len(DATA), **{"X-Goog-Hash": f"crc32c={crc32c(DATA)}"})
+    right = {"X-Goog-Hash": f"crc32c={crc32c(DATA)}"}
+    status, _, _ = gcs.chunk(session, DATA[half:], half, len(DATA), **right)
     assert status == 400 and not gcs.stored("damaged")
 
 

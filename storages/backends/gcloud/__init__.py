@@ -37,6 +37,7 @@ from storages.core.checksums import decode
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
 from storages.core.names import relative_to_root
 
+from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
 from .upload import TIMEOUT, GCSUpload, check_status
 
 CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
@@ -114,6 +115,7 @@ class GoogleCloudStorage(BaseStorage):
     decode_gzip = True
     sdk_modules, sdk_extra = ("google.cloud.storage",), "google"
     container_option, auto_create_option = "bucket_name", "auto_create_bucket"
+    file_class = GoogleCloudFile
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -378,3 +380,6 @@ def _hashes(value: str) -> dict[str, bytes]:
         if name in ("crc32c", "md5") and (digest := decode(encoded)):
             found[name] = digest
     return found
+
+
+__all__ = ["CONTENT_ENCODING", "CONTENT_TYPE", "GoogleCloudFile", "GoogleCloudStorage"]

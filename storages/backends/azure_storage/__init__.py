@@ -1,7 +1,7 @@
 """Azure Blob Storage on azure-storage-blob v12: ``AzureStorage``.
 
 Writes stage blocks as the file is written and commit the block list on close
-(a small file is one Put Blob; see ``azure_upload``); reads are ranged, streamed downloads. With
+(a small file is one Put Blob; see ``transfer``); reads are ranged, streamed downloads. With
 overwriting off, the commit carries ``If-None-Match: *`` so a save can never
 replace a blob, even under a race. Each block (and a small file's Put Blob) carries
 its Content-MD5, which Azure checks; the commit stores the whole blob's MD5, which
@@ -19,7 +19,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
-from storages.backends.azure_upload import AzureUpload
 from storages.core import (
     BaseStorage,
     ChecksumMismatch,
@@ -34,6 +33,9 @@ from storages.core import (
     translated,
 )
 
+from .compat import AzureCompat, AzureStorageFile
+from .transfer import BlockUpload, Download
+
 #: Keyword arguments of ``azure.storage.blob.ContentSettings`` (AZURE_OBJECT_PARAMETERS keys).
 CONTENT_SETTINGS = ("content_type", "content_encoding", "content_language", "content_disposition",
                     "cache_control", "content_md5")
@@ -46,7 +48,7 @@ def _blob() -> Any:
     return require("azure.storage.blob", AzureStorage.sdk_extra)
 
 
-class AzureStorage(BaseStorage):
+class AzureStorage(AzureCompat, BaseStorage):
     """Files in an Azure Blob Storage container (which must already exist)."""
 
     options = (
@@ -80,6 +82,7 @@ class AzureStorage(BaseStorage):
     list_page_size: int | None = None
     sdk_modules, sdk_extra = ("azure.storage.blob",), "azure"
     container_option, container_kind = "azure_container", "container"
+    file_class = AzureStorageFile
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -230,11 +233,13 @@ class AzureStorage(BaseStorage):
             offset=start or None, max_concurrency=1, decompress=False, timeout=self.timeout)
         info = _info(downloader.properties)
         info.size = start + downloader.size  # the downloader reports the size from ``start``
-        return _Download(downloader), info
+        return Download(downloader), info
 
-    def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
+    def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None,
+                      conditions: dict[str, Any] | None = None) -> Upload:
         settings = _blob().ContentSettings(**self._content_settings(key, content_type))
-        return AzureUpload(self, self._blob_client(key), settings, create_only)
+        return BlockUpload(self._blob_client(key), settings, create_only, max_conn=self.upload_max_conn,
+                           timeout=self.timeout, conditions=conditions, checksums=self.checksums)
 
     def _content_settings(self, key: str, content_type: str | None) -> dict[str, Any]:
         guessed_type, encoding = mimetypes.guess_type(key)
@@ -322,21 +327,6 @@ class AzureStorage(BaseStorage):
                                                               timeout=self.timeout)
                 self._delegation = (key, key_expiry)
             return self._delegation[0]
-
-
-class _Download:
-    """A readable stream over a ``StorageStreamDownloader`` (which fetches chunk by chunk)."""
-
-    def __init__(self, downloader: Any) -> None:
-        self._downloader: Any = downloader
-
-    def read(self, n: int = -1) -> bytes:
-        if self._downloader is None:
-            raise ValueError("read from a closed Azure download")
-        return self._downloader.read(n)
-
-    def close(self) -> None:
-        self._downloader = None
 
 
 def _is_conflict(exc: BaseException) -> bool:

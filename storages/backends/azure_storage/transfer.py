@@ -1,28 +1,36 @@
-"""Uploads to Azure Blob Storage for ``AzureStorage``: blocks staged as the file is written
-(up to AZURE_UPLOAD_MAX_CONN at once, on the core's PartPool), the block list committed on
-close; a file without parts is one Put Blob. Each block (and a Put Blob) carries its
-Content-MD5, which Azure checks; the commit stores the whole blob's MD5, which reads are
-checked against (storages.core.checksums)."""
+"""Moving bytes to and from Azure: a streamed download, and block uploads staged on the
+core's PartPool and committed as a block list.
+
+Integrity: each block (and a small file's Put Blob) carries its Content-MD5, which Azure
+checks; the commit stores the whole blob's MD5, which reads are checked against
+(storages.core.checksums)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import uuid
-from typing import Any, Protocol
+from typing import Any
 
 from storages.core import PartPool, Upload
 
 
-class AzureHost(Protocol):
-    """What an upload needs of its storage (``AzureStorage`` provides it)."""
+class Download:
+    """A readable stream over a ``StorageStreamDownloader`` (which fetches chunk by chunk)."""
 
-    timeout: int
-    upload_max_conn: int
-    checksums: bool
+    def __init__(self, downloader: Any) -> None:
+        self._downloader: Any = downloader
+
+    def read(self, n: int = -1) -> bytes:
+        if self._downloader is None:
+            raise ValueError("read from a closed Azure download")
+        return self._downloader.read(n)
+
+    def close(self) -> None:
+        self._downloader = None
 
 
-class AzureUpload(Upload):
+class BlockUpload(Upload):
     """Stage a block per part (up to AZURE_UPLOAD_MAX_CONN at once, on the core's PartPool);
     commit the block list.
 
@@ -30,15 +38,17 @@ class AzureUpload(Upload):
     (Azure discards uncommitted blocks). A file without parts is one Put Blob.
     """
 
-    def __init__(self, storage: AzureHost, client: Any, settings: Any, create_only: bool) -> None:
-        self._storage = storage
+    def __init__(self, client: Any, settings: Any, create_only: bool, *, max_conn: int, timeout: int,
+                 conditions: dict[str, Any] | None = None, checksums: bool = True) -> None:
+        self._timeout = timeout
+        self._conditions = conditions or {}  # of the commit (etag/match_condition)
         self._client = client
         self._settings = settings
         self._create_only = create_only
         self._prefix = uuid.uuid4().hex[:24]
         self._blocks: list[str] = []
-        self._parts = PartPool(storage.upload_max_conn)
-        self._md5 = hashlib.md5() if storage.checksums else None  # the whole blob's, stored at commit
+        self._parts = PartPool(max_conn)
+        self._md5 = hashlib.md5() if checksums else None  # the whole blob's, stored at commit
 
     def write_part(self, data: bytes) -> None:
         block_id = base64.b64encode(f"{self._prefix}{len(self._blocks):08d}".encode()).decode()
@@ -48,25 +58,25 @@ class AzureUpload(Upload):
         self._parts.submit(self._stage, block_id, data)
 
     def _stage(self, block_id: str, data: bytes) -> None:
-        self._client.stage_block(block_id, data, length=len(data), timeout=self._storage.timeout,
+        self._client.stage_block(block_id, data, length=len(data), timeout=self._timeout,
                                  validate_content=self._md5 is not None)  # Content-MD5: Azure checks it
 
     def commit(self, tail: bytes) -> None:
         # A refused create-only commit (the name is taken) is translated by the storage;
         # after any failure the shared writer calls abort(), which stops the part pool.
-        timeout = self._storage.timeout
+        timeout = self._timeout
         if not self._blocks:
             # One request; overwrite=False makes the SDK send If-None-Match: *.
             self._client.upload_blob(tail, length=len(tail), overwrite=not self._create_only,
                                      content_settings=self._settings, max_concurrency=1, timeout=timeout,
-                                     validate_content=self._md5 is not None)
+                                     validate_content=self._md5 is not None, **self._conditions)
             return
         if tail:
             self.write_part(tail)
         self._parts.wait()
         if self._md5 is not None:
             self._settings.content_md5 = bytearray(self._md5.digest())
-        conditions: dict[str, Any] = {}
+        conditions: dict[str, Any] = dict(self._conditions)
         if self._create_only:
             from azure.core import MatchConditions
 
