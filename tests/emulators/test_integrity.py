@@ -213,7 +213,7 @@ def test_the_gcs_sdk_reads_the_refusals(gcs_emulator, storage_faults):
     from google.api_core.exceptions import BadRequest, PreconditionFailed
 
     bucket = gcs_emulator.client().bucket(gcs_emulator.new_namespace()["bucket_name"])
-    storage_faults.add("put", corrupt=7, service="gcs")
+    storage_faults.add("put", corrupt=5000, service="gcs")  # in the media, past the metadata
     with pytest.raises(BadRequest, match="CRC32C"):  # the SDK puts the CRC32C in the metadata
         bucket.blob("k").upload_from_string(DATA)
     bucket.blob("k").upload_from_string(b"x")

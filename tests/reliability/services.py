@@ -55,9 +55,10 @@ def small_options(target: str, options: dict[str, Any]) -> dict[str, Any]:
 
         return {"client_config": Config(connect_timeout=TIMEOUT, read_timeout=TIMEOUT)}
     if target == "azure":
-        # The SDK's retries, with pauses of a few hundredths of a second instead of 15 s and more.
+        # The SDK's retries, with pauses of a tenth of a second instead of 15 s and more
+        # (its pause before retry N is initial_backoff + increment_base ** N).
         return {"max_memory_size": PART, "client_options": {
-            "read_timeout": TIMEOUT, "initial_backoff": 0.05, "increment_base": 1.1,
+            "read_timeout": TIMEOUT, "initial_backoff": 0.05, "increment_base": 0.1,
             "random_jitter_range": 0.05}}
     if target == "dropbox":
         return {"timeout": TIMEOUT}

@@ -175,8 +175,9 @@ def _restart(m: Matrix) -> None:
 
 
 def _burst(m: Matrix) -> None:
-    """Three busy answers spread over a burst of calls: each call succeeds or fails cleanly."""
-    m.arm("*", times=3, **m.words.busy)
+    """Three busy answers spread over a burst of calls (each call, retries included, has one
+    chance in three of being turned away): each call succeeds or fails cleanly."""
+    m.arm("*", times=3, probability=0.35, seed=3, **m.words.busy)
     files = {f"matrix/burst-{i}.bin": payload(2000, f"{m.target}-burst-{i}") for i in range(4)}
     saved = {name: m.call(lambda n=name, d=data: m.storage.save(n, ContentFile(d)))
              for name, data in files.items()}
