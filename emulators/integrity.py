@@ -22,49 +22,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import re
 import threading
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from storages.core.checksums import hasher
+
 from .classify import HTTPRequest
 from .proxy import BodyCheck, Denial
 
 _CONTENT_RANGE = re.compile(r"bytes (\*|(\d+)-(\d+))/(\*|\d+)")
-
-
-class _Crc32:
-    def __init__(self) -> None:
-        self.value = 0
-
-    def update(self, data: bytes) -> None:
-        self.value = zlib.crc32(data, self.value)
-
-    def digest(self) -> bytes:
-        return self.value.to_bytes(4, "big")
-
-
-class _Crc32c:
-    def __init__(self) -> None:
-        import google_crc32c
-
-        self._checksum = google_crc32c.Checksum()
-
-    def update(self, data: bytes) -> None:
-        self._checksum.update(data)
-
-    def digest(self) -> bytes:
-        return self._checksum.digest()
-
-
-_HASHERS: dict[str, Callable[[], Any]] = {
-    "md5": hashlib.md5, "crc32": _Crc32, "crc32c": _Crc32c, "sha1": hashlib.sha1, "sha256": hashlib.sha256,
-}
 
 
 def _b64(value: str) -> bytes | None:
@@ -82,11 +53,11 @@ class _Digests:
     """Running digests of the bytes a check has seen."""
 
     def __init__(self, algorithms: list[str]) -> None:
-        self.hashers = {name: _HASHERS[name]() for name in algorithms}
+        self.hashers = {name: hasher(name) for name in algorithms}
 
     def update(self, data: bytes) -> None:
-        for hasher in self.hashers.values():
-            hasher.update(data)
+        for running in self.hashers.values():
+            running.update(data)
 
     def mismatch(self, expected: dict[str, bytes]) -> tuple[str, bytes, bytes] | None:
         """(algorithm, expected, computed) of the first digest that differs."""

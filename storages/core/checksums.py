@@ -8,7 +8,7 @@ every byte of a read from the first byte through a :class:`Verifier`, which rais
 :class:`~storages.core.errors.ChecksumMismatch` when the last byte arrived and the digest
 differs. Damaged bytes are an error, never data.
 
-Algorithms: ``crc32c``, ``crc32``, ``md5``, ``sha256`` and ``dropbox`` (Dropbox's content
+Algorithms: ``crc32c``, ``crc32``, ``md5``, ``sha256``, ``sha1`` and ``dropbox`` (Dropbox's content
 hash: SHA-256 over the SHA-256 of each 4 MiB block). ``crc32c`` needs ``google-crc32c``
 (installed with the google extra); without it a CRC32C is not checked.
 """
@@ -103,6 +103,7 @@ ALGORITHMS: dict[str, Callable[[], Hasher]] = {
     "crc32": Crc32,
     "md5": hashlib.md5,
     "sha256": hashlib.sha256,
+    "sha1": hashlib.sha1,
     "dropbox": DropboxContentHash,
 }
 

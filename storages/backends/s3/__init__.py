@@ -333,7 +333,8 @@ def _thread_session(boto3: Any, profile: str | None) -> Any:
 
 
 #: Response fields of whole-object checksums -> storages.core.checksums algorithms.
-CHECKSUMS = {"ChecksumCRC32": "crc32", "ChecksumCRC32C": "crc32c", "ChecksumSHA256": "sha256"}
+CHECKSUMS = {"ChecksumCRC32": "crc32", "ChecksumCRC32C": "crc32c", "ChecksumSHA256": "sha256",
+             "ChecksumSHA1": "sha1"}
 
 
 def _info(response: dict[str, Any], size: int | None) -> ObjectInfo:
