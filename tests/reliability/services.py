@@ -34,6 +34,16 @@ class Service:
     unavailable: dict[str, Any]  # a 5xx (or the protocol's "try again later")
 
 
+#: Targets whose writes carry no digest the service checks, and whose reads get none to check
+#: (storages.core.checksums): a byte damaged on the way is not seen. Why, per target.
+NO_CHECKSUMS = {
+    "ftp": "FTP carries no digest of a transfer (FTPS: TLS protects the bytes on the wire)",
+    "sftp": "SFTP carries no digest of a file; SSH's MAC protects the bytes on the wire",
+    **dict.fromkeys(("libcloud-s3", "libcloud-azure"), "libcloud's drivers send no digest the service checks "
+                    "(its S3 driver compares the ETag only once the object is stored) and check none on a "
+                    "download"),
+}
+
 SERVICES = {
     "s3": Service("put", "upload_part", "get", {"status": 503, "code": "SlowDown"}, {"status": 503}),
     "gcs": Service("put", "upload_part", "get", {"status": 429}, {"status": 503}),

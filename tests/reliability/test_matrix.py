@@ -18,10 +18,10 @@ from typing import Any, Callable
 import pytest
 from django.core.files.base import ContentFile
 
-from storages.core import is_temp_name
+from storages.core import ChecksumMismatch, is_temp_name
 from storages.core.errors import EXITS
 
-from .services import SERVICE, SERVICES, STALL, holdings, part_size, small_options, tune
+from .services import NO_CHECKSUMS, SERVICE, SERVICES, STALL, holdings, part_size, small_options, tune
 
 NAME = "matrix/file.bin"
 SMALL = 48 * 1024
@@ -30,7 +30,8 @@ CUT = 70_000  # past the proxy's first 64 KiB chunk, before the end of a read
 
 WRITES = ("write_5xx", "part_5xx", "reset_upload")
 READS = ("read_5xx", "reset_download", "cut_download", "stall_read")
-CASES = (*WRITES, *READS, "restart", "throttle_burst")
+CORRUPT = ("corrupt_upload", "corrupt_download")
+CASES = (*WRITES, *READS, *CORRUPT, "restart", "throttle_burst")
 
 
 def payload(size: int, seed: str) -> bytes:
@@ -158,6 +159,28 @@ def _read(m: Matrix, case: str) -> None:
         assert outcome.result == data, f"{len(outcome.result)} bytes read, not the {len(data)} saved"
 
 
+def _corrupt(m: Matrix, case: str) -> None:
+    """A byte flipped on the way: the service refuses the upload, or the read sees the digest
+    differ; either way a ChecksumMismatch (or the exact bytes, after a retry), never data."""
+    if m.target in NO_CHECKSUMS:
+        pytest.skip(f"{m.target}: {NO_CHECKSUMS[m.target]}")
+    data = payload(SMALL if case == "corrupt_upload" else READ_SIZE, f"{m.target}-{case}")
+    if case == "corrupt_upload":
+        m.arm(m.words.write, corrupt=SMALL // 2)
+        outcome = m.call(lambda: m.storage.save(NAME, ContentFile(data)))
+    else:
+        assert m.storage.save(NAME, ContentFile(data)) == NAME
+        m.arm(m.words.read, corrupt=CUT)
+        outcome = m.read(NAME)
+    m.fired()
+    if not outcome.ok:
+        assert isinstance(outcome.error, ChecksumMismatch), f"{outcome.error!r} is not a ChecksumMismatch"
+    if case == "corrupt_upload":
+        m.stored(outcome, NAME, data)
+    elif outcome.ok:
+        assert outcome.result == data
+
+
 def _restart(m: Matrix) -> None:
     if m.service not in ("ftp", "sftp"):
         pytest.skip(f"{m.target}: each call is its own HTTP request; no long-lived connection to restart")
@@ -199,6 +222,8 @@ def test_matrix(matrix, case):
         _write(matrix, case)
     elif case in READS:
         _read(matrix, case)
+    elif case in CORRUPT:
+        _corrupt(matrix, case)
     elif case == "restart":
         _restart(matrix)
     else:
