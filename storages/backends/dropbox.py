@@ -12,6 +12,7 @@ download is checked against the file's content hash.
 from __future__ import annotations
 
 import errno
+import inspect
 from datetime import timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -247,8 +248,13 @@ class DropboxStorage(BaseStorage):
             oauth2_refresh_token=self.oauth2_refresh_token if refresh else None,
             app_key=self.app_key if refresh else None,
             app_secret=self.app_secret if refresh else None,
-            timeout=self.timeout, session=session, user_agent="django-storages",
+            timeout=self.timeout, session=session, user_agent="django-storages", **self._sdk_hashing(dropbox),
         )
+
+    def _sdk_hashing(self, dropbox: Any) -> dict[str, Any]:
+        """With checksums off, also stop the SDKs that hash uploads by themselves (12.2+)."""
+        known = inspect.signature(dropbox.Dropbox.__init__).parameters
+        return {"auto_content_hash": False} if not self.checksums and "auto_content_hash" in known else {}
 
     @staticmethod
     def _path(key: str) -> str:

@@ -229,3 +229,23 @@ def test_matrix(matrix, case):
     else:
         _burst(matrix)
     matrix.next_call_works()
+
+
+def test_checksums_are_what_catch_the_damage(matrix):
+    """With ``checksums = False`` (what bench/bench_checksums.py compares against) the same
+    damaged byte goes through: the digests, not luck, made the corrupt cases errors."""
+    m = matrix
+    if m.target in NO_CHECKSUMS:
+        pytest.skip(f"{m.target}: {NO_CHECKSUMS[m.target]}")
+    m.storage = tune(m.target, type(m.storage)(**m.options))  # clients are built with it: a fresh one
+    m.storage.checksums = False
+    data = payload(SMALL, f"{m.target}-unchecked")
+    m.arm(m.words.write, corrupt=SMALL // 2)
+    assert m.storage.save(NAME, ContentFile(data)) == NAME
+    m.fired()
+    stored = m.holdings().read(NAME)
+    assert len([i for i in range(len(data)) if stored[i] != data[i]]) == 1
+    m.arm(m.words.read, corrupt=10)
+    with m.storage.open(NAME) as f:
+        assert f.read() != stored
+    m.fired()
