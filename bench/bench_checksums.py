@@ -52,10 +52,12 @@ def cost(described: dict, size: int, repeat: int) -> list[Row]:
 def main() -> None:
     parser = common.bench_parser(__doc__, repeat=5)
     parser.set_defaults(size_mb=64)
-    parser.add_argument("backends", nargs="*", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("backends", nargs="*", metavar="BACKEND", help=f"default: {' '.join(BACKENDS)}")
     args = parser.parse_args()
+    if set(args.backends) - set(BACKENDS):
+        parser.error(f"unknown backend(s) {sorted(set(args.backends) - set(BACKENDS))}; valid: {BACKENDS}")
     common.setup_django()
-    for name in args.backends:
+    for name in args.backends or BACKENDS:
         with common.serve(name) as described:
             common.print_rows(f"{name}: checksums on vs off, {args.size_mb} MB, median of {args.repeat}",
                               cost(described, args.size_mb * MB, args.repeat))
