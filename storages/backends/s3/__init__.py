@@ -234,7 +234,8 @@ class S3Storage(S3Resources, BaseStorage):
         content_range = response.get("ContentRange")
         if content_range and "/" in content_range:
             size = int(content_range.rsplit("/", 1)[1])
-        return response["Body"], _info(response, size)
+        info = _info(response, size)
+        return _one_check(response["Body"], info), info
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         self._ensure_bucket()
@@ -335,6 +336,18 @@ def _thread_session(boto3: Any, profile: str | None) -> Any:
 #: Response fields of whole-object checksums -> storages.core.checksums algorithms.
 CHECKSUMS = {"ChecksumCRC32": "crc32", "ChecksumCRC32C": "crc32c", "ChecksumSHA256": "sha256",
              "ChecksumSHA1": "sha1"}
+
+
+def _one_check(body: Any, info: ObjectInfo) -> Any:
+    """The body without botocore's own check of a whole GET when the shared reader checks the
+    same digest (across resumed requests too): one pass over the bytes, not two."""
+    from botocore.httpchecksum import StreamingChecksumBody
+    from botocore.response import StreamingBody
+
+    raw = getattr(body, "_raw_stream", None)
+    if not info.checksums or not isinstance(body, StreamingChecksumBody) or raw is None:
+        return body
+    return StreamingBody(raw, getattr(body, "_content_length", None))
 
 
 def _info(response: dict[str, Any], size: int | None) -> ObjectInfo:
