@@ -98,8 +98,8 @@ class GCSUpload(Upload):
             return
         try:
             if self._create_only and self._blob.bucket.get_blob(self._blob.name, client=self._client):
-                # The session's ifGenerationMatch=0 refuses this at GCS; some emulators ignore
-                # preconditions on resumable uploads, so check before finalising too.
+                # The session's ifGenerationMatch=0 refuses this at GCS (and at our emulator's
+                # front); a bare fake-gcs-server ignores it on resumable uploads, so look first too.
                 raise FileExistsError(f"{self._blob.name!r} already exists")
             if self._crc32c is not None:
                 self._crc32c.update(tail)
