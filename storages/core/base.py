@@ -50,6 +50,7 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
 from .capabilities import Capability, unsupported_table
+from .direct import DirectUpload, UploadRequest, issue
 from .errors import ServiceUnavailable, StorageError, not_empty, redact, secret_strings, translated
 from .files import READ_MODES, ObjectInfo, RemoteFile, Upload, _Writer
 from .names import clean_name, dir_prefix, join_root
@@ -207,6 +208,20 @@ class BaseStorage(Configurable, Storage):
         one-key listing, which also reports a missing bucket/container. Services with real
         directories keep this default: their ``_stat`` raises IsADirectoryError for one."""
         return False
+
+    def _direct_upload(self, request: UploadRequest) -> DirectUpload:
+        """Sign a grant for ``request`` (backends with the ``direct_uploads`` capability)."""
+        raise NotImplementedError
+
+    def direct_upload(self, name: str, *, content_type: str | None = None, max_size: int | None = None,
+                      expire: int | None = None, max_length: int | None = None) -> DirectUpload:
+        """A grant for a client to upload ``name`` straight to the service (``storages.core.direct``).
+
+        With overwriting off the name is first made free (``get_available_name``); the grant
+        says which name it writes. ``content_type`` defaults to the one guessed from the name,
+        ``expire`` to an hour. Signed locally: no request, except that existence check."""
+        return issue(self, name, content_type=content_type, max_size=max_size, expire=expire,
+                     max_length=max_length)
 
     def _start_upload(self, name: str, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         if content_type is None:
