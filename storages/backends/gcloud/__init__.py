@@ -35,6 +35,7 @@ from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, shoul
 from storages.core.direct import DirectUpload, UploadRequest
 from storages.core.names import relative_to_root
 
+from .direct import upload_headers
 from .upload import TIMEOUT, GCSUpload, check_status
 
 CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
@@ -328,14 +329,14 @@ class GoogleCloudStorage(BaseStorage):
         """A V4 signed PUT URL: the content type and the size range are signed headers, so GCS
         refuses an upload that changes them (``x-goog-content-length-range``)."""
         self.bucket  # noqa: B018 (created first when GS_AUTO_CREATE_BUCKET is on)
-        headers = {"Content-Type": request.content_type or "application/octet-stream"}
-        if request.max_size is not None:
-            headers["x-goog-content-length-range"] = f"0,{request.max_size}"
+        params = {"acl": self.default_acl, **self.get_object_parameters(request.name)}
+        headers = upload_headers(params, request.content_type or "application/octet-stream", request.max_size)
+        content_type = headers["Content-Type"]
         url = self._signed_url(request.name, request.key, {
-            "method": "PUT", "expiration": request.expires_at, "content_type": headers["Content-Type"],
+            "method": "PUT", "expiration": request.expires_at, "content_type": content_type,
             "headers": {k: v for k, v in headers.items() if k != "Content-Type"}})
-        return DirectUpload(name=request.name, url=url, method="PUT", content_type=headers["Content-Type"],
-                            expires_at=request.expires_at, max_size=request.max_size, headers=headers)
+        return DirectUpload(request.name, url, "PUT", content_type, request.expires_at, request.max_size,
+                            headers=headers)
 
     def _iam_sign_params(self) -> dict[str, str]:
         """Sign through the IAM signBlob API with the caller's token (no key file)."""
