@@ -109,6 +109,8 @@ class S3Verifier:
         self.now = now
 
     def __call__(self, request: HTTPRequest, body: Body) -> Denial | None:
+        if request.method == "OPTIONS":
+            return None  # a browser's CORS preflight: the bucket's CORS rules answer it, unsigned
         if "Signature" not in request.target and "X-Amz-Algorithm" not in request.target and not (
                 request.method == "POST" and "multipart/form-data" in request.header("Content-Type")):
             return None  # no query signature, no browser upload: nothing to check
@@ -420,8 +422,8 @@ class GCSVerifier:
         self.now = now
 
     def __call__(self, request: HTTPRequest, body: Body) -> Denial | None:
-        if "signature" not in request.target.lower():
-            return None  # not a signed URL
+        if request.method == "OPTIONS" or "signature" not in request.target.lower():
+            return None  # not a signed URL (or a browser's CORS preflight, which is never signed)
         q = {name.lower(): value for name, value in request.query.items()}
         if "x-goog-signature" in q:
             return self._v4(request, q, body)

@@ -60,3 +60,22 @@ def test_gcs_refuses_a_put_outside_its_content_length_range(gcs_emulator):
     assert requests.put(url, data=b"12", headers={"x-goog-content-length-range": "0,9"},
                         timeout=10).status_code == 403  # the range is signed
     assert client.bucket(bucket).blob("ranged.bin").download_as_bytes() == b"12345"
+
+
+def test_a_browsers_preflight_of_a_signed_url_is_answered_by_the_cors_rules(s3_emulator, gcs_emulator):
+    """Preflights carry the signed URL's query but are never signed: the service answers them."""
+    origin = {"Origin": "http://127.0.0.1:8000", "Access-Control-Request-Method": "PUT"}
+    bucket = s3_emulator.new_namespace()["bucket_name"]
+    client = s3_emulator.client()
+    client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [
+        {"AllowedOrigins": ["*"], "AllowedMethods": ["PUT"], "AllowedHeaders": ["*"]}]})
+    url = client.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
+    response = requests.options(url, headers={**origin, "Access-Control-Request-Headers": "content-type"},
+                                timeout=10)
+    assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"]
+    gcs_bucket = gcs_emulator.new_namespace()["bucket_name"]
+    signed = f"{gcs_emulator.endpoint}/{gcs_bucket}/k?X-Goog-Signature=00&X-Goog-Algorithm=GOOG4-RSA-SHA256"
+    response = requests.options(signed, timeout=10, headers={
+        **origin, "Access-Control-Request-Headers": "content-type,x-goog-content-length-range"})
+    assert response.status_code == 200
+    assert "x-goog-content-length-range" in response.headers["Access-Control-Allow-Headers"].lower()
