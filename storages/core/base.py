@@ -38,7 +38,7 @@ import mimetypes
 import os
 import posixpath
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
@@ -214,7 +214,7 @@ class BaseStorage(Configurable, Storage):
         raise NotImplementedError
 
     def direct_upload(self, name: str, *, content_type: str | None = None, max_size: int | None = None,
-                      expire: int | None = None, max_length: int | None = None) -> DirectUpload:
+                      expire: int | timedelta | None = None, max_length: int | None = None) -> DirectUpload:
         """A grant for a client to upload ``name`` straight to the service (``storages.core.direct``).
 
         With overwriting off the name is first made free (``get_available_name``); the grant

@@ -78,7 +78,7 @@ class UploadRequest:
 
 
 def issue(storage: Any, name: str, *, content_type: str | None = None,
-          max_size: int | None = None, expire: int | None = None,
+          max_size: int | None = None, expire: int | timedelta | None = None,
           max_length: int | None = None) -> DirectUpload:
     """:meth:`BaseStorage.direct_upload`: check the request, pick the name, let the backend sign."""
     unsupported = storage.unsupported
@@ -94,9 +94,11 @@ def issue(storage: Any, name: str, *, content_type: str | None = None,
                 f"{unsupported[Capability.DIRECT_UPLOAD_LIMITS]}. Issue the grant without max_size and "
                 "check storage.size(name) once the client is done")
     expire = DEFAULT_EXPIRE if expire is None else expire
+    if isinstance(expire, timedelta):
+        expire = int(expire.total_seconds())
     if isinstance(expire, bool) or not isinstance(expire, int) or not 0 < expire <= MAX_EXPIRE:
-        raise ValueError(f"expire must be a number of seconds from 1 to {MAX_EXPIRE} (seven days), "
-                         f"not {expire!r}")
+        raise ValueError(f"expire must be a number of seconds (or a timedelta) from 1 to {MAX_EXPIRE} "
+                         f"(seven days), not {expire!r}")
     validate_file_name(name, allow_relative_path=True)
     storage._key(name)  # refuse names that escape the root before anything is asked
     name = storage.get_available_name(name, max_length=max_length).replace("\\", "/")
