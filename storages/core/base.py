@@ -4,7 +4,8 @@ A backend subclasses :class:`BaseStorage`, declares its ``options`` (and, where 
 service has one, the option naming its bucket/container), the SDK it imports and
 the extra that installs it, the capabilities it lacks, and implements the hooks:
 ``_stat``, ``_open_stream``, ``_begin_upload``, ``_delete``, ``_list``, ``_is_dir``
-(object stores), ``url`` and ``translate_error``. Everything else — name
+(object stores), ``url`` and ``translate_error`` (and ``_direct_upload`` where the
+service signs upload grants: ``storages.core.direct``). Everything else — name
 validation, the overwrite policy, streaming saves, directories, missing-file and
 missing-container errors, time zones, capabilities — lives here.
 
