@@ -35,6 +35,7 @@ from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, shoul
 from storages.core.direct import DirectUpload, UploadRequest
 from storages.core.names import relative_to_root
 
+from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
 from .direct import upload_headers
 from .upload import TIMEOUT, GCSUpload, check_status
 
@@ -113,6 +114,7 @@ class GoogleCloudStorage(BaseStorage):
     decode_gzip = True
     sdk_modules, sdk_extra = ("google.cloud.storage",), "google"
     container_option, auto_create_option = "bucket_name", "auto_create_bucket"
+    file_class = GoogleCloudFile
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -378,3 +380,6 @@ def _info_from_headers(headers: Any) -> ObjectInfo:
         content_encoding=None if encoding in (None, "", "identity") else encoding,
         etag=headers.get("ETag"),
     )
+
+
+__all__ = ["CONTENT_ENCODING", "CONTENT_TYPE", "GoogleCloudFile", "GoogleCloudStorage"]

@@ -49,7 +49,7 @@ def _bucket_in_path(storage: Any) -> bool:
 def custom_domain_base(storage: Any) -> str:
     """``<protocol>//<custom domain>``, plus ``/<bucket>`` when the domain serves the S3 API."""
     base = f"{storage.url_protocol}//{storage.custom_domain.rstrip('/')}"
-    return f"{base}/{storage.bucket}" if _bucket_in_path(storage) else base
+    return f"{base}/{storage.container_name()}" if _bucket_in_path(storage) else base
 
 
 def _strip_bucket(bucket: str) -> Callable[..., None]:
@@ -74,7 +74,7 @@ def _custom_domain_client(storage: Any) -> Any:
     client = storage._make_client(endpoint_url=f"{scheme}//{storage.custom_domain.rstrip('/')}",
                                   config=config)
     if not _bucket_in_path(storage):
-        client.meta.events.register_last("before-sign.s3", _strip_bucket(storage.bucket))
+        client.meta.events.register_last("before-sign.s3", _strip_bucket(storage.container_name()))
     return client
 
 
@@ -82,7 +82,7 @@ def custom_domain_url(storage: Any, key: str, parameters: dict[str, Any] | None,
                       http_method: str | None) -> str:
     """An S3 presigned URL for ``key`` on the custom domain, signed for that host."""
     client = storage._per_thread("custom_domain_client", lambda: _custom_domain_client(storage))
-    url = client.generate_presigned_url("get_object", Params={"Bucket": storage.bucket, "Key": key,
+    url = client.generate_presigned_url("get_object", Params={"Bucket": storage.container_name(), "Key": key,
                                                                **(parameters or {})},
                                         ExpiresIn=expire, HttpMethod=http_method)
     return url if storage.url_protocol else url.split(":", 1)[1]  # protocol-relative
@@ -117,7 +117,7 @@ def presigned_post(storage: Any, request: UploadRequest) -> DirectUpload:
     if request.max_size is not None:
         conditions.append(["content-length-range", 0, request.max_size])
     post = storage._client().generate_presigned_post(
-        storage.bucket, request.key, Fields=fields, Conditions=conditions, ExpiresIn=request.expire)
+        storage.container_name(), request.key, Fields=fields, Conditions=conditions, ExpiresIn=request.expire)
     url = post["url"]
     if storage.custom_domain and storage.custom_domain_presign:
         url = custom_domain_base(storage) + ("" if _bucket_in_path(storage) else "/")
