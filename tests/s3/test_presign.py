@@ -85,10 +85,13 @@ def test_the_setting_is_opt_in_and_off_without_querystring_auth(make_storage):
                          url_protocol="").url("a.txt").startswith("//cdn.example.com/a.txt?X-Amz-")
 
 
-def test_presigning_the_domain_and_cloudfront_keys_are_exclusive():
+@pytest.mark.parametrize("cloudfront", [
+    {"cloudfront_key": "-----BEGIN PRIVATE KEY-----", "cloudfront_key_id": "K1"},
+    {"cloudfront_signer": object()},  # upstream's ready CloudFrontSigner signs custom-domain URLs too
+])
+def test_presigning_the_domain_and_cloudfront_signing_are_exclusive(cloudfront):
     with pytest.raises(ImproperlyConfigured, match="AWS_S3_CUSTOM_DOMAIN_PRESIGN and AWS_CLOUDFRONT_KEY"):
-        S3Storage(bucket_name="b", custom_domain="d.cloudfront.net", custom_domain_presign=True,
-                  cloudfront_key="-----BEGIN PRIVATE KEY-----", cloudfront_key_id="K1")
+        S3Storage(bucket_name="b", custom_domain="d.cloudfront.net", custom_domain_presign=True, **cloudfront)
 
 
 @pytest.mark.parametrize("options", [{}, {"custom_domain": "cdn.example.com", "custom_domain_presign": True}])
