@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import datetime
 import os
+import re
 import threading
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
@@ -22,6 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import (
     BaseStorage,
+    ChecksumMismatch,
     ObjectInfo,
     Option,
     ServiceUnavailable,
@@ -31,6 +33,7 @@ from storages.core import (
     to_int,
     translated,
 )
+from storages.core.checksums import decode
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
 from storages.core.direct import DirectUpload, UploadRequest
 from storages.core.names import relative_to_root
@@ -199,6 +202,9 @@ class GoogleCloudStorage(BaseStorage):
         where = f"GCS bucket {self.bucket_name!r}"
         if isinstance(exc, api.NotFound):
             return FileNotFoundError(f"{name!r} does not exist in {where}")
+        if isinstance(exc, api.BadRequest) and re.search(r"(CRC32C|MD5).*doesn't match", str(exc.message)):
+            return ChecksumMismatch(f"GCS refused {name!r} in {where}: its bytes were damaged in transit "
+                                    f"({exc.message}); nothing was stored")
         if isinstance(exc, api.PreconditionFailed):
             return FileExistsError(f"{name!r} already exists in {where}")
         if isinstance(exc, (api.Forbidden, api.Unauthorized)):
@@ -253,7 +259,8 @@ class GoogleCloudStorage(BaseStorage):
         if compress:
             blob.content_encoding = "gzip"
         upload: Upload = GCSUpload(self.client, blob, create_only=create_only, content_type=content_type,
-                                   predefined_acl=acl, missing_bucket=self.missing_container)
+                                   predefined_acl=acl, missing_bucket=self.missing_container,
+                                   checksums=self.checksums)
         return GzipUpload(upload, self.part_size) if compress else upload
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
@@ -379,7 +386,19 @@ def _info_from_headers(headers: Any) -> ObjectInfo:
         content_type=headers.get("Content-Type"),
         content_encoding=None if encoding in (None, "", "identity") else encoding,
         etag=headers.get("ETag"),
+        version=headers.get("X-Goog-Generation"),
+        checksums=_hashes(headers.get("X-Goog-Hash", "")),
     )
+
+
+def _hashes(value: str) -> dict[str, bytes]:
+    """``X-Goog-Hash: crc32c=...,md5=...``: the stored object's digests (whole, even for a range)."""
+    found = {}
+    for item in value.split(","):
+        name, _, encoded = item.strip().partition("=")
+        if name in ("crc32c", "md5") and (digest := decode(encoded)):
+            found[name] = digest
+    return found
 
 
 __all__ = ["CONTENT_ENCODING", "CONTENT_TYPE", "GoogleCloudFile", "GoogleCloudStorage"]

@@ -15,9 +15,10 @@ from django.core.exceptions import ImproperlyConfigured
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, split_listing, to_bool, to_int
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
 from storages.core.direct import DirectUpload, UploadRequest
-from storages.core.errors import ServiceUnavailable, translated
+from storages.core.errors import ChecksumMismatch, ServiceUnavailable, translated
 
 from . import presign
+from .checksums import digests, one_check
 from .cloudfront import signer_from_key
 from .resources import S3Boto3StorageFile, S3File, S3Resources
 from .upload import S3Upload, transfer_settings
@@ -130,6 +131,9 @@ class S3Storage(S3Resources, BaseStorage):
             overrides["signature_version"] = signature_version
         if self.proxies is not None:
             overrides["proxies"] = self.proxies
+        if not self.checksums:  # no integrity checks sent or verified (storages.core.checksums)
+            overrides.update(request_checksum_calculation="when_required",
+                             response_checksum_validation="when_required")
         return base.merge(Config(**overrides)) if overrides else base
 
     def _addressing_style(self) -> str | None:
@@ -202,6 +206,9 @@ class S3Storage(S3Resources, BaseStorage):
                 return FileNotFoundError(f"{name!r} does not exist in S3 bucket {self.bucket_name!r}")
             if code == "NoSuchBucket":
                 return self.missing_container()
+            if code in {"BadDigest", "XAmzContentChecksumMismatch", "InvalidDigest"}:
+                return ChecksumMismatch(f"S3 endpoint {self.endpoint()} refused {name!r}: its bytes were "
+                                        f"damaged in transit ({code}); nothing was stored")
             if code in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
                 return FileExistsError(f"{name!r} already exists in S3 bucket {self.bucket_name!r}")
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
@@ -218,6 +225,9 @@ class S3Storage(S3Resources, BaseStorage):
         if isinstance(exc, (botocore.EndpointConnectionError, botocore.ConnectTimeoutError,
                             botocore.ReadTimeoutError, botocore.ConnectionClosedError)):
             return ServiceUnavailable(f"S3 endpoint {self.endpoint()} is unreachable: {exc}")
+        if isinstance(exc, botocore.FlexibleChecksumError):
+            return ChecksumMismatch(f"S3 endpoint {self.endpoint()}: the bytes of {name!r} received do not "
+                                    f"match the object's checksum; they were damaged in transit: {exc}")
         if isinstance(exc, (botocore.ResponseStreamingError, botocore.IncompleteReadError)):
             return ServiceUnavailable(
                 f"S3 endpoint {self.endpoint()} broke off the transfer of {name!r} (bucket "
@@ -236,7 +246,8 @@ class S3Storage(S3Resources, BaseStorage):
         content_range = response.get("ContentRange")
         if content_range and "/" in content_range:
             size = int(content_range.rsplit("/", 1)[1])
-        return response["Body"], _info(response, size)
+        info = _info(response, size)
+        return one_check(response["Body"], info), info
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         self._ensure_bucket()
@@ -351,6 +362,7 @@ def _info(response: dict[str, Any], size: int | None) -> ObjectInfo:
     return ObjectInfo(
         size=size, modified=response.get("LastModified"), content_type=response.get("ContentType"),
         content_encoding=response.get("ContentEncoding"), etag=response.get("ETag"),
+        version=response.get("VersionId"), checksums=digests(response),
     )
 
 
