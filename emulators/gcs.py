@@ -159,6 +159,7 @@ class GCSEmulator(ProcessEmulator):
     def start(self) -> None:
         if self.started:
             return
+        from .integrity import GCSIntegrity
         from .presign import GCSVerifier
         from .proxy import HTTPFront
 
@@ -166,7 +167,8 @@ class GCSEmulator(ProcessEmulator):
         self.add_service_account(service_account_info())
         # The front's port is known before the program starts: it is the public host.
         self.front = HTTPFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
-                               upstream_host=self._upstream_host).bind()
+                               upstream_host=self._upstream_host,
+                               integrity=GCSIntegrity(self.generation)).bind()
         try:
             super().start()
         except BaseException:
@@ -194,7 +196,9 @@ class GCSEmulator(ProcessEmulator):
         if self.program == FAKE_GCS_SERVER:
             return [str(self._binary), "-scheme", "http", "-host", self.host, "-port", str(port),
                     "-backend", "memory", "-public-host", public,
-                    "-external-url", f"http://{self.host}:{port}", "-log-level", "error"]
+                    "-external-url", f"http://{self.host}:{port}", "-log-level", "error",
+                    # Browsers may send a direct upload's size range (CORS preflights allow it).
+                    "-cors-headers", "x-goog-content-length-range"]
         return [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", self.host,
                 "--port", str(port), "--in-memory", "--quiet"]
 
@@ -220,6 +224,16 @@ class GCSEmulator(ProcessEmulator):
             return response.status, response.read()
         finally:
             conn.close()
+
+    def generation(self, bucket: str, name: str) -> int:
+        """The generation of an object as the service holds it (0: there is none)."""
+        path = f"/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
+        status, body = self._request("GET", path)
+        if status == 404:
+            return 0
+        if status != 200:
+            raise RuntimeError(f"{self.program} answered {status} for the metadata of {bucket}/{name}")
+        return int(json.loads(body).get("generation") or 0)
 
     def health(self) -> bool:
         if self.port is None:

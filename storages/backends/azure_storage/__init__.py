@@ -1,14 +1,17 @@
 """Azure Blob Storage on azure-storage-blob v12: ``AzureStorage``.
 
 Writes stage blocks as the file is written and commit the block list on close
-(a small file is one Put Blob); reads are ranged, streamed downloads. With
+(a small file is one Put Blob; see ``transfer``); reads are ranged, streamed downloads. With
 overwriting off, the commit carries ``If-None-Match: *`` so a save can never
-replace a blob, even under a race.
+replace a blob, even under a race. Each block (and a small file's Put Blob) carries
+its Content-MD5, which Azure checks; the commit stores the whole blob's MD5, which
+reads are checked against.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -18,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
 from storages.core import (
     BaseStorage,
+    ChecksumMismatch,
     ObjectInfo,
     Option,
     ServiceUnavailable,
@@ -28,6 +32,7 @@ from storages.core import (
     to_int,
     translated,
 )
+from storages.core.direct import DirectUpload, UploadRequest
 
 from .compat import AzureCompat, AzureStorageFile
 from .transfer import BlockUpload, Download, can_stream, streamed_download
@@ -73,6 +78,8 @@ class AzureStorage(AzureCompat, BaseStorage):
     unsupported = {
         "accessed_time": "Azure reports a blob's last access time only when the account's "
                          "access-time tracking policy is on, and Azurite does not implement it",
+        "direct_upload_limits": "an Azure SAS grants writing one blob until it expires; it cannot cap the "
+                                "size or fix the content type of what is written",
     }
     #: Blobs per listing page (None: the service's default, 5000).
     list_page_size: int | None = None
@@ -206,6 +213,11 @@ class AzureStorage(AzureCompat, BaseStorage):
                 f"Azure refused access to {name!r} in {where} ({code or exc.status_code}); check "
                 "AZURE_ACCOUNT_KEY / AZURE_SAS_TOKEN / AZURE_TOKEN_CREDENTIAL / AZURE_CONNECTION_STRING "
                 "and the credential's permissions")
+        # A refused Content-MD5 (Azurite answers InvalidOperation, "contentMD5 doesn't match").
+        if isinstance(exc, errors.HttpResponseError) and (
+                code in {"Md5Mismatch", "Crc64Mismatch"} or re.search(r"(?i)md5\W.*match", str(exc.message))):
+            return ChecksumMismatch(f"Azure refused {name!r} in {where}: its bytes were damaged in transit "
+                                    f"({code}); nothing was stored")
         if isinstance(exc, errors.HttpResponseError) and code in {"InvalidResourceName", "InvalidUri"}:
             return ImproperlyConfigured(
                 f"Azure rejected the name of {name!r} or of {where} ({code}); container names are 3-63 "
@@ -238,7 +250,7 @@ class AzureStorage(AzureCompat, BaseStorage):
                       conditions: dict[str, Any] | None = None) -> Upload:
         settings = _blob().ContentSettings(**self._content_settings(key, content_type))
         return BlockUpload(self._blob_client(key), settings, create_only, max_conn=self.upload_max_conn,
-                           timeout=self.timeout, conditions=conditions)
+                           timeout=self.timeout, conditions=conditions, checksums=self.checksums)
 
     def _content_settings(self, key: str, content_type: str | None) -> dict[str, Any]:
         guessed_type, encoding = mimetypes.guess_type(key)
@@ -296,6 +308,15 @@ class AzureStorage(AzureCompat, BaseStorage):
         with translated(self, name):
             return f"{base}?{self._sas(key, int(expire), parameters or {}, mode)}"
 
+    def _direct_upload(self, request: UploadRequest) -> DirectUpload:
+        """A Put Blob with a create/write SAS; the content settings travel as x-ms-blob-* headers."""
+        settings = self._content_settings(request.key, request.content_type)
+        headers = {f"x-ms-blob-{key.replace('_', '-')}": str(value) for key, value in settings.items()
+                   if value is not None and key != "content_md5"}
+        url = self.url(request.name, expire=request.expire, mode="cw")
+        return DirectUpload(request.name, url, "PUT", settings["content_type"], request.expires_at,
+                            headers={"x-ms-blob-type": "BlockBlob", **headers})
+
     def _sas(self, key: str, expire: int, parameters: dict[str, Any], mode: str) -> str:
         blob = _blob()
         service = self._service()
@@ -342,8 +363,10 @@ def _code(exc: BaseException) -> str:
 
 def _info(props: Any) -> ObjectInfo:
     settings = getattr(props, "content_settings", None)
+    md5 = getattr(settings, "content_md5", None)
     return ObjectInfo(
         size=props.size, modified=props.last_modified, created=getattr(props, "creation_time", None),
         content_type=getattr(settings, "content_type", None),
         content_encoding=getattr(settings, "content_encoding", None), etag=props.etag,
+        version=getattr(props, "version_id", None), checksums={"md5": bytes(md5)} if md5 else {},
     )

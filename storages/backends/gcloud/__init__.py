@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import datetime
 import os
+import re
 import threading
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
@@ -22,6 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import (
     BaseStorage,
+    ChecksumMismatch,
     ObjectInfo,
     Option,
     ServiceUnavailable,
@@ -31,11 +33,14 @@ from storages.core import (
     to_int,
     translated,
 )
+from storages.core.checksums import decode
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
+from storages.core.direct import DirectUpload, UploadRequest
 from storages.core.names import relative_to_root
 
 from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
 from .credentials import to_credentials
+from .direct import upload_headers
 from .upload import TIMEOUT, GCSUpload, check_status
 
 CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
@@ -183,6 +188,9 @@ class GoogleCloudStorage(BaseStorage):
         where = f"GCS bucket {self.bucket_name!r}"
         if isinstance(exc, api.NotFound):
             return FileNotFoundError(f"{name!r} does not exist in {where}")
+        if isinstance(exc, api.BadRequest) and re.search(r"(CRC32C|MD5).*doesn't match", str(exc.message)):
+            return ChecksumMismatch(f"GCS refused {name!r} in {where}: its bytes were damaged in transit "
+                                    f"({exc.message}); nothing was stored")
         if isinstance(exc, api.PreconditionFailed):
             return FileExistsError(f"{name!r} already exists in {where}")
         if isinstance(exc, (api.Forbidden, api.Unauthorized)):
@@ -237,7 +245,8 @@ class GoogleCloudStorage(BaseStorage):
         if compress:
             blob.content_encoding = "gzip"
         upload: Upload = GCSUpload(self.client, blob, create_only=create_only, content_type=content_type,
-                                   predefined_acl=acl, missing_bucket=self.missing_container)
+                                   predefined_acl=acl, missing_bucket=self.missing_container,
+                                   checksums=self.checksums)
         return GzipUpload(upload, self.part_size) if compress else upload
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
@@ -285,7 +294,11 @@ class GoogleCloudStorage(BaseStorage):
             if self.custom_endpoint:
                 return f"{self.custom_endpoint}/{quoted}"
             return f"{self.emulator_host or PUBLIC_ENDPOINT}/{self.bucket_id}/{quoted}"
-        kwargs: dict[str, Any] = {"version": "v4", "expiration": self.expiration}
+        return self._signed_url(name, key, {"expiration": self.expiration, **(parameters or {})})
+
+    def _signed_url(self, name: str, key: str, parameters: dict[str, Any]) -> str:
+        """A V4 signed URL for ``key``; ``parameters`` go to ``Blob.generate_signed_url``."""
+        kwargs: dict[str, Any] = {"version": "v4"}
         if self.custom_endpoint:
             kwargs["bucket_bound_hostname"] = self.custom_endpoint
         elif self.emulator_host:
@@ -295,17 +308,30 @@ class GoogleCloudStorage(BaseStorage):
                 kwargs.update(self._iam_sign_params())
         elif self.credentials is not None:
             kwargs["credentials"] = self.credentials
-        kwargs.update(parameters or {})
+        kwargs.update(parameters)
         blob = self.client.bucket(self.bucket_id).blob(key)
         with translated(self, name):
             try:
                 return blob.generate_signed_url(**kwargs)
             except AttributeError as exc:  # the SDK's "you need a private key to sign credentials"
                 raise ImproperlyConfigured(
-                    "GS_QUERYSTRING_AUTH is on but these credentials cannot sign URLs: give a "
+                    "these credentials cannot sign URLs (signed url()s and direct_upload() need it): give a "
                     "service-account key in GS_CREDENTIALS, set GS_IAM_SIGN_BLOB (with GS_SA_EMAIL), or "
                     "serve public URLs (GS_DEFAULT_ACL = 'publicRead' or GS_QUERYSTRING_AUTH = False)"
                 ) from exc
+
+    def _direct_upload(self, request: UploadRequest) -> DirectUpload:
+        """A V4 signed PUT URL: the content type and the size range are signed headers, so GCS
+        refuses an upload that changes them (``x-goog-content-length-range``)."""
+        self.bucket  # noqa: B018 (created first when GS_AUTO_CREATE_BUCKET is on)
+        params = {"acl": self.default_acl, **self.get_object_parameters(request.name)}
+        headers = upload_headers(params, request.content_type or "application/octet-stream", request.max_size)
+        content_type = headers["Content-Type"]
+        url = self._signed_url(request.name, request.key, {
+            "method": "PUT", "expiration": request.expires_at, "content_type": content_type,
+            "headers": {k: v for k, v in headers.items() if k != "Content-Type"}})
+        return DirectUpload(request.name, url, "PUT", content_type, request.expires_at, request.max_size,
+                            headers=headers)
 
     def _iam_sign_params(self) -> dict[str, str]:
         """Sign through the IAM signBlob API with the caller's token (no key file)."""
@@ -346,7 +372,19 @@ def _info_from_headers(headers: Any) -> ObjectInfo:
         content_type=headers.get("Content-Type"),
         content_encoding=None if encoding in (None, "", "identity") else encoding,
         etag=headers.get("ETag"),
+        version=headers.get("X-Goog-Generation"),
+        checksums=_hashes(headers.get("X-Goog-Hash", "")),
     )
+
+
+def _hashes(value: str) -> dict[str, bytes]:
+    """``X-Goog-Hash: crc32c=...,md5=...``: the stored object's digests (whole, even for a range)."""
+    found = {}
+    for item in value.split(","):
+        name, _, encoded = item.strip().partition("=")
+        if name in ("crc32c", "md5") and (digest := decode(encoded)):
+            found[name] = digest
+    return found
 
 
 __all__ = ["CONTENT_ENCODING", "CONTENT_TYPE", "GoogleCloudFile", "GoogleCloudStorage"]

@@ -14,11 +14,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, split_listing, to_bool, to_int
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
-from storages.core.errors import ServiceUnavailable, translated
+from storages.core.direct import DirectUpload, UploadRequest
+from storages.core.errors import ChecksumMismatch, ServiceUnavailable, translated
 
+from . import presign
+from .checksums import digests, one_check
 from .cloudfront import signer_from_key
 from .resources import S3Boto3StorageFile, S3File, S3Resources
-from .upload import S3Upload, multipart_checksum, transfer_settings
+from .upload import S3Upload, transfer_settings
 
 DEFAULT_CONCURRENCY = 3  # bench/bench_s3.py: the knee of throughput vs peak memory (~40 MB)
 NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -55,6 +58,7 @@ class S3Storage(S3Resources, BaseStorage):
         Option("addressing_style", ("AWS_S3_ADDRESSING_STYLE",), None),
         Option("custom_domain", ("AWS_S3_CUSTOM_DOMAIN",), None),
         Option("url_protocol", ("AWS_S3_URL_PROTOCOL",), "https:"),
+        Option("custom_domain_presign", ("AWS_S3_CUSTOM_DOMAIN_PRESIGN",), False, convert=to_bool),
         Option("proxies", ("AWS_S3_PROXIES",), None),
         Option("transfer_config", ("AWS_S3_TRANSFER_CONFIG",), None),
         Option("use_threads", ("AWS_S3_USE_THREADS",), True, convert=to_bool, deprecated=(
@@ -97,6 +101,9 @@ class S3Storage(S3Resources, BaseStorage):
         self._signer: Any = None
         if self.custom_domain and "/" in self.custom_domain.rstrip("/"):
             raise ImproperlyConfigured("AWS_S3_CUSTOM_DOMAIN is a host name, without a scheme or path")
+        if self.custom_domain_presign and (self.cloudfront_key or self.cloudfront_signer is not None):
+            raise ImproperlyConfigured("AWS_S3_CUSTOM_DOMAIN_PRESIGN and AWS_CLOUDFRONT_KEY (or "
+                                       "cloudfront_signer) both sign custom-domain URLs: set one of them")
         if self.cloudfront_signer is None and bool(self.cloudfront_key) != bool(self.cloudfront_key_id):
             raise ImproperlyConfigured("Set both AWS_CLOUDFRONT_KEY and AWS_CLOUDFRONT_KEY_ID, or neither")
 
@@ -124,6 +131,9 @@ class S3Storage(S3Resources, BaseStorage):
             overrides["signature_version"] = signature_version
         if self.proxies is not None:
             overrides["proxies"] = self.proxies
+        if not self.checksums:  # no integrity checks sent or verified (storages.core.checksums)
+            overrides.update(request_checksum_calculation="when_required",
+                             response_checksum_validation="when_required")
         return base.merge(Config(**overrides)) if overrides else base
 
     def _addressing_style(self) -> str | None:
@@ -132,8 +142,14 @@ class S3Storage(S3Resources, BaseStorage):
     def _signature_version(self) -> str | None:
         return self.signature_version
 
-    def _make_client(self, *, unsigned: bool = False) -> Any:
+    def _make_client(self, *, unsigned: bool = False, endpoint_url: str | None = None,
+                     config: Any = None) -> Any:
+        """A new S3 client; ``endpoint_url``/``config`` replace the storage's (``presign`` uses them)."""
         session, arguments = self._session_and_arguments(unsigned=unsigned)
+        if endpoint_url:
+            arguments["endpoint_url"] = endpoint_url
+        if config is not None:
+            arguments["config"] = config
         return session.client("s3", **arguments)
 
     def _session_and_arguments(self, *, unsigned: bool = False) -> tuple[Any, dict[str, Any]]:
@@ -190,6 +206,9 @@ class S3Storage(S3Resources, BaseStorage):
                 return FileNotFoundError(f"{name!r} does not exist in S3 bucket {self.bucket_name!r}")
             if code == "NoSuchBucket":
                 return self.missing_container()
+            if code in {"BadDigest", "XAmzContentChecksumMismatch", "InvalidDigest"}:
+                return ChecksumMismatch(f"S3 endpoint {self.endpoint()} refused {name!r}: its bytes were "
+                                        f"damaged in transit ({code}); nothing was stored")
             if code in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
                 return FileExistsError(f"{name!r} already exists in S3 bucket {self.bucket_name!r}")
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
@@ -206,6 +225,9 @@ class S3Storage(S3Resources, BaseStorage):
         if isinstance(exc, (botocore.EndpointConnectionError, botocore.ConnectTimeoutError,
                             botocore.ReadTimeoutError, botocore.ConnectionClosedError)):
             return ServiceUnavailable(f"S3 endpoint {self.endpoint()} is unreachable: {exc}")
+        if isinstance(exc, botocore.FlexibleChecksumError):
+            return ChecksumMismatch(f"S3 endpoint {self.endpoint()}: the bytes of {name!r} received do not "
+                                    f"match the object's checksum; they were damaged in transit: {exc}")
         if isinstance(exc, (botocore.ResponseStreamingError, botocore.IncompleteReadError)):
             return ServiceUnavailable(
                 f"S3 endpoint {self.endpoint()} broke off the transfer of {name!r} (bucket "
@@ -224,26 +246,30 @@ class S3Storage(S3Resources, BaseStorage):
         content_range = response.get("ContentRange")
         if content_range and "/" in content_range:
             size = int(content_range.rsplit("/", 1)[1])
-        return response["Body"], _info(response, size)
+        info = _info(response, size)
+        return one_check(response["Body"], info), info
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         self._ensure_bucket()
         name = key[len(self.location) + 1:] if self.location else key
         params, compress = self._upload_parameters(name, content_type)
-        client = self._client()
-        upload: Upload = S3Upload(client, self.container_name(), key, params, create_only,
-                                  max_in_flight=self.max_concurrency, threshold=self.multipart_threshold,
-                                  checksum=multipart_checksum(client, params))
+        upload: Upload = S3Upload(self._client(), self.container_name(), key, params, create_only,
+                                   max_in_flight=self.max_concurrency, threshold=self.multipart_threshold)
         return GzipUpload(upload, self.part_size) if compress else upload
 
-    def _upload_parameters(self, name: str, content_type: str | None) -> tuple[dict[str, Any], bool]:
-        """The object parameters for an upload, and whether its bytes are gzipped on the way."""
+    def _object_parameters(self, name: str, content_type: str | None) -> dict[str, Any]:
+        """The ``put_object`` parameters of a new object: content type, ACL, encryption."""
         params = dict(self.get_object_parameters(name))
         params.setdefault("ContentType", content_type or self.default_content_type)
         if self.default_acl and "ACL" not in params:
             params["ACL"] = self.default_acl
         if self.encryption and "ServerSideEncryption" not in params:
             params["ServerSideEncryption"] = "AES256"
+        return params
+
+    def _upload_parameters(self, name: str, content_type: str | None) -> tuple[dict[str, Any], bool]:
+        """The object parameters for an upload, and whether its bytes are gzipped on the way."""
+        params = self._object_parameters(name, content_type)
         compress = (self.gzip and "ContentEncoding" not in params
                     and should_gzip(params["ContentType"], self.gzip_content_types))
         if compress:
@@ -279,6 +305,9 @@ class S3Storage(S3Resources, BaseStorage):
         """A URL for ``name``: presigned unless AWS_QUERYSTRING_AUTH is off; no request is made."""
         key = self._key(name)
         expire = self.querystring_expire if expire is None else expire
+        if self.custom_domain and self.querystring_auth and self.custom_domain_presign:
+            with translated(self, name):
+                return presign.custom_domain_url(self, key, parameters, expire, http_method)
         if self.custom_domain:
             url = f"{self.url_protocol}//{self.custom_domain.rstrip('/')}/{quote(key)}"
             if parameters:  # as upstream: passed through in the query string
@@ -294,6 +323,11 @@ class S3Storage(S3Resources, BaseStorage):
         with translated(self, name):
             return client.generate_presigned_url("get_object", Params=params, ExpiresIn=expire,
                                                  HttpMethod=http_method)
+
+    def _direct_upload(self, request: UploadRequest) -> DirectUpload:
+        """A presigned POST (see ``.presign``); the bucket is created first if AWS_AUTO_CREATE_BUCKET."""
+        self._ensure_bucket()
+        return presign.presigned_post(self, request)
 
     def get_cloudfront_signer(self, key_id: str, key: Any) -> Any:
         """The ``CloudFrontSigner`` for AWS_CLOUDFRONT_KEY_ID/AWS_CLOUDFRONT_KEY (upstream's hook:
@@ -328,6 +362,7 @@ def _info(response: dict[str, Any], size: int | None) -> ObjectInfo:
     return ObjectInfo(
         size=size, modified=response.get("LastModified"), content_type=response.get("ContentType"),
         content_encoding=response.get("ContentEncoding"), etag=response.get("ETag"),
+        version=response.get("VersionId"), checksums=digests(response),
     )
 
 
