@@ -196,6 +196,10 @@ class HTTPFront:
             return Operation(request.method.lower(), "", request.path)
         return self.classifier.classify(request)
 
+    def verify(self, request: HTTPRequest, body: Body) -> Denial | None:
+        """A refusal of ``request`` before it is forwarded (the ``verifier``'s), or None."""
+        return self.verifier(request, body) if self.verifier is not None else None
+
     def take_fault(self, request: HTTPRequest, operation: Operation) -> Fault | None:
         if self.service is None:
             return None
@@ -297,7 +301,7 @@ class _Handler(socketserver.StreamRequestHandler):
         # Naming the operation is for records and faults: skipped while no scope wants them.
         observing = front.service is not None and (front.hub.recording or front.hub.faulting)
         operation = front.classify(request) if observing else _UNOBSERVED
-        denial = front.verifier(request, body) if front.verifier is not None else None
+        denial = front.verify(request, body)
         fault = None if denial is not None else front.take_fault(request, operation)
         reported: list[bool] = []
 

@@ -13,8 +13,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, split_listing, to_bool, to_int
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
-from storages.core.errors import ServiceUnavailable, translated
+from storages.core.errors import ServiceUnavailable, StorageError, redact, translated
+from storages.core.names import relative_to_root
 
+from . import params as object_params
 from .upload import S3Upload
 
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -182,6 +184,13 @@ class S3Storage(BaseStorage):
                 return FileExistsError(f"{name!r} already exists in S3 bucket {self.bucket_name!r}")
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
                 return ServiceUnavailable(f"S3 endpoint {self.endpoint()} failed: {exc}")
+            if code in {"400", "BadRequest", "InvalidRequest", "InvalidArgument"} and \
+                    getattr(exc, "operation_name", "") in {"HeadObject", "GetObject"}:
+                return StorageError(
+                    f"S3 refused to read {name!r} in bucket {self.bucket_name!r}: {self.redact(str(exc))}. "
+                    "An object stored with a customer-provided key (SSE-C) is read with the same "
+                    "SSECustomerAlgorithm and SSECustomerKey in get_object_parameters() or "
+                    "AWS_S3_OBJECT_PARAMETERS")
             if code in DENIED_CODES:
                 return PermissionError(
                     f"S3 refused access to {name!r} in bucket {self.bucket_name!r} ({code}); check "
@@ -201,12 +210,17 @@ class S3Storage(BaseStorage):
         return super().translate_error(exc, name)
 
     # -- hooks -----------------------------------------------------------------
+    def _read_parameters(self, key: str) -> dict[str, Any]:
+        """What HEAD/GET of ``key`` take of ``get_object_parameters()`` (SSE-C, VersionId, ...)."""
+        return object_params.read_parameters(self.get_object_parameters(relative_to_root(self.location, key)))
+
     def _stat(self, key: str) -> ObjectInfo:
-        head = self._client().head_object(Bucket=self.bucket, Key=key)
+        head = self._client().head_object(Bucket=self.bucket, Key=key, **self._read_parameters(key))
         return _info(head, head.get("ContentLength"))
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         kwargs = {"Range": f"bytes={start}-"} if start else {}
+        kwargs.update(self._read_parameters(key))
         response = self._client().get_object(Bucket=self.bucket, Key=key, **kwargs)
         size = response.get("ContentLength")
         content_range = response.get("ContentRange")
@@ -219,12 +233,13 @@ class S3Storage(BaseStorage):
         name = key[len(self.location) + 1:] if self.location else key
         params, compress = self._upload_parameters(name, content_type)
         upload: Upload = S3Upload(self._client(), self.bucket, key, params, create_only,
-                                   max_in_flight=self.max_concurrency)
+                                   max_in_flight=self.max_concurrency,
+                                   part_params=object_params.part_parameters(params))
         return GzipUpload(upload, self.part_size) if compress else upload
 
     def _upload_parameters(self, name: str, content_type: str | None) -> tuple[dict[str, Any], bool]:
         """The object parameters for an upload, and whether its bytes are gzipped on the way."""
-        params = dict(self.get_object_parameters(name))
+        params = object_params.upload_parameters(self.get_object_parameters(name))
         params.setdefault("ContentType", content_type or self.default_content_type)
         if self.default_acl and "ACL" not in params:
             params["ACL"] = self.default_acl
@@ -237,8 +252,29 @@ class S3Storage(BaseStorage):
         return params, compress
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
-        """Extra ``put_object`` parameters for ``name``; override to vary them per file."""
+        """Parameters of the object ``name`` (relative to AWS_LOCATION); override to vary them
+        per file. Uploads take them all but ``VersionId``/``ChecksumMode``; reads (HEAD, GET)
+        take ``VersionId``, ``ChecksumMode``, the SSE-C keys, ``RequestPayer`` and
+        ``ExpectedBucketOwner`` (see ``.params``)."""
         return dict(self.object_parameters or {})
+
+    # -- secrets in object parameters (SSE-C keys) ---------------------------------
+    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        kwargs = super()._without_secrets(kwargs)
+        if "object_parameters" in kwargs:
+            kwargs["object_parameters"] = object_params.without_secrets(kwargs["object_parameters"])
+        return kwargs
+
+    def _secret_strings(self) -> list[str]:
+        return super()._secret_strings() + object_params.secret_values(self.object_parameters)
+
+    def unexpected_error(self, exc: BaseException, name: str) -> StorageError:
+        error = super().unexpected_error(exc, name)
+        try:  # a key get_object_parameters() gives for this name only
+            secrets = object_params.secret_values(self.get_object_parameters(name))
+        except Exception:  # noqa: BLE001 - the error being reported matters more
+            secrets = []
+        return StorageError(redact(str(error), secrets)) if secrets else error
 
     def _delete(self, key: str) -> bool:
         if not self._is_file(key):  # S3 answers a DELETE the same whether or not the key existed

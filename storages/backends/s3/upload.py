@@ -16,10 +16,11 @@ class S3Upload(Upload):
     existing object even under a race."""
 
     def __init__(self, client: Any, bucket: str, key: str, params: dict[str, Any], create_only: bool,
-                 max_in_flight: int = 1) -> None:
+                 max_in_flight: int = 1, part_params: dict[str, Any] | None = None) -> None:
         self._client = client
         self._target = {"Bucket": bucket, "Key": key}
         self._params = params
+        self._part_params = part_params or {}  # SSE-C keys etc., repeated on every part
         self._create_only = create_only
         self._upload_id: str | None = None
         self._parts = PartPool(max_in_flight)
@@ -36,7 +37,8 @@ class S3Upload(Upload):
         self._parts.submit(self._send_part, self._upload_id, self._count, data)
 
     def _send_part(self, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
-        response = self._client.upload_part(**self._target, UploadId=upload_id, PartNumber=number, Body=data)
+        response = self._client.upload_part(**self._target, UploadId=upload_id, PartNumber=number, Body=data,
+                                            **self._part_params)
         return {"ETag": response["ETag"], "PartNumber": number}
 
     def commit(self, tail: bytes) -> None:
@@ -49,7 +51,7 @@ class S3Upload(Upload):
             parts = self._parts.wait()
             self._client.complete_multipart_upload(
                 **self._target, UploadId=self._upload_id, MultipartUpload={"Parts": parts},
-                **self._condition())
+                **self._condition(), **self._part_params)
         except BaseException:
             self.abort()
             raise

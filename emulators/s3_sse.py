@@ -1,0 +1,149 @@
+"""SSE-C and bucket owners in front of moto: what S3 refuses and moto serves.
+
+moto (5.x) accepts the ``x-amz-server-side-encryption-customer-*`` headers and ignores
+them, so a client that forgets them on HEAD/GET, or on the parts of a multipart upload,
+works against moto and fails against S3. :class:`SSECFront` (the S3 emulator's proxy)
+remembers which objects were stored with which key (the MD5 S3 checks it by) and answers
+as S3 does:
+
+* reading (HEAD, GET) such an object without the headers: 400 ``InvalidRequest``;
+* with another key: 403 ``AccessDenied``;
+* reading an object stored without SSE-C with the headers: 400 ``InvalidRequest``;
+* a header MD5 that is not the key's: 400 ``InvalidArgument``;
+* an UploadPart/CompleteMultipartUpload of an SSE-C multipart upload without its key: 400.
+
+Only the current version of an object is checked: a read that names a ``versionId``
+passes unchecked. The emulator keeps no key, only its MD5.
+
+It also checks ``x-amz-expected-bucket-owner``, which moto ignores: every bucket belongs
+to moto's account (:data:`ACCOUNT`); any other expected owner gets 403 ``AccessDenied``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import threading
+from typing import Any
+
+from .classify import HTTPRequest
+from .http_wire import Body
+from .ops import Operation
+from .proxy import Denial, HTTPFront
+
+ALGORITHM = "x-amz-server-side-encryption-customer-algorithm"
+KEY = "x-amz-server-side-encryption-customer-key"
+KEY_MD5 = "x-amz-server-side-encryption-customer-key-md5"
+EXPECTED_OWNER = "x-amz-expected-bucket-owner"
+#: The account every moto bucket belongs to (moto's default account).
+ACCOUNT = "123456789012"
+_READS = {"get", "head"}
+_PARTS = {"upload_part", "complete_multipart"}
+_STORED_WITH_SSE_C = ("The object was stored using a form of Server Side Encryption. The correct "
+                      "parameters must be provided to retrieve the object.")
+
+
+def _customer_key(request: HTTPRequest) -> str | Denial | None:
+    """The MD5 (base64) of the request's customer key; None without SSE-C headers."""
+    algorithm, key, md5 = (request.header(name) for name in (ALGORITHM, KEY, KEY_MD5))
+    if not (algorithm or key or md5):
+        return None
+    if algorithm != "AES256" or not key:
+        return Denial(400, "InvalidArgument", "Requests specifying Server Side Encryption with Customer "
+                      "provided keys must provide a valid encryption algorithm and key.")
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:  # AES256: a 256-bit key
+        return Denial(400, "InvalidArgument", "The secret key was invalid for the specified algorithm.")
+    digest = base64.b64encode(hashlib.md5(raw).digest()).decode()
+    if md5 and md5 != digest:
+        return Denial(400, "InvalidArgument",
+                      "The calculated MD5 hash of the key did not match the hash that was provided.")
+    return digest
+
+
+class SSECFront(HTTPFront):
+    """The S3 front, checking SSE-C as S3 does (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+        self._stored: dict[tuple[str, str], str] = {}  # (bucket, key) -> key MD5
+        self._pending: dict[tuple[str, str], str] = {}  # multipart uploads begun with SSE-C
+        self._plain: set[tuple[str, str]] = set()  # objects stored without SSE-C
+
+    def forget(self) -> None:
+        """Forget every object (the emulator was wiped)."""
+        with self._lock:
+            self._stored.clear()
+            self._pending.clear()
+            self._plain.clear()
+
+    def verify(self, request: HTTPRequest, body: Body) -> Denial | None:
+        denial = super().verify(request, body)
+        owner = request.header(EXPECTED_OWNER)
+        if denial is None and owner and owner != ACCOUNT:
+            denial = Denial(403, "AccessDenied", "Access Denied")
+        if denial is not None or request.method not in ("GET", "HEAD", "PUT", "POST"):
+            return denial
+        if not (self._stored or self._pending or request.header(ALGORITHM) or request.header(KEY)):
+            return None  # nothing to check (the common case): no need to classify
+        operation = self.classify(request)
+        given = _customer_key(request)
+        if isinstance(given, Denial):
+            return given
+        where = (operation.bucket, operation.key)
+        with self._lock:
+            if operation.name in _READS and "versionId" not in request.query:
+                stored = self._stored.get(where)
+            elif operation.name in _PARTS:
+                stored = self._pending.get(where)
+            else:
+                return None
+            plain = where in self._plain
+        if stored is None:
+            if given is not None and operation.name in _READS and plain:
+                return Denial(400, "InvalidRequest", "The encryption parameters are not applicable to this "
+                              "object.")
+            return None
+        if given is None:
+            return Denial(400, "InvalidRequest", _STORED_WITH_SSE_C if operation.name in _READS else
+                          "The multipart upload initiate requested encryption. Subsequent part requests "
+                          "must include the appropriate encryption parameters.")
+        if given != stored:
+            return Denial(403, "AccessDenied", "Access Denied")
+        return None
+
+    def record(self, request: HTTPRequest, operation: Operation, status: int | None, bytes_in: int,
+               bytes_out: int, fault: Any, headers: Any) -> None:
+        super().record(request, operation, status, bytes_in, bytes_out, fault, headers)
+        if status is None or not 200 <= status < 300 or request.method not in ("PUT", "POST", "DELETE"):
+            return
+        operation = self.classify(request)
+        where = (operation.bucket, operation.key)
+        given = _customer_key(request)
+        given = None if isinstance(given, Denial) else given
+        with self._lock:
+            if operation.name in ("put", "copy"):
+                self._store(where, given)
+            elif operation.name == "create_multipart":
+                if given is None:
+                    self._pending.pop(where, None)
+                else:
+                    self._pending[where] = given
+            elif operation.name == "complete_multipart":
+                self._store(where, self._pending.pop(where, None))
+            elif operation.name == "delete":
+                self._stored.pop(where, None)
+                self._plain.discard(where)
+
+    def _store(self, where: tuple[str, str], md5: str | None) -> None:
+        if md5 is None:
+            self._stored.pop(where, None)
+            self._plain.add(where)
+        else:
+            self._stored[where] = md5
+            self._plain.discard(where)
