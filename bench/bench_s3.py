@@ -44,7 +44,7 @@ def requests_per_operation(options: dict, proxy: common.CountingProxy) -> list[R
     count("delete", lambda: on.delete("small.txt"))
 
     client = raw_client(options, options["endpoint_url"])
-    common.fill(lambda i: client.put_object(Bucket=on.bucket, Key=f"list/k{i:05d}", Body=b""), 2500)
+    common.fill(lambda i: client.put_object(Bucket=on.bucket_name, Key=f"list/k{i:05d}", Body=b""), 2500)
     count("listdir of 2,500 keys", lambda: on.listdir("list"))
     return count.rows
 
@@ -54,7 +54,7 @@ def big_file(options: dict, size: int) -> list[Row]:
     peak RSS growth is measured in separate passes."""
     storage = make_storage(options, options["endpoint_url"])
     client = raw_client(options, options["endpoint_url"])
-    bucket = storage.bucket
+    bucket = storage.bucket_name
     client.put_object(Bucket=bucket, Key="warm", Body=b"w")
     storage.exists("warm")
     save, read = common.big_save_and_read(storage, size)
@@ -87,7 +87,7 @@ def small_operations(options: dict, count: int) -> list[Row]:
 
     storage = make_storage(options, options["endpoint_url"], file_overwrite=True)
     client = raw_client(options, options["endpoint_url"])
-    bucket = storage.bucket
+    bucket = storage.bucket_name
     storage.save("warm.txt", ContentFile(b"w"))
     client.head_object(Bucket=bucket, Key="warm.txt")
     return common.small_ops_vs_raw(

@@ -151,6 +151,11 @@ class GCSEmulator(ProcessEmulator):
         wanted = self.requested or f"{FAKE_GCS_SERVER} or {PYTHON_EMULATOR}"
         raise EmulatorUnavailable(f"no {wanted} for {platform.system()}/{platform.machine()}: {INSTALL_HINT}")
 
+    def process_env(self) -> dict[str, str]:
+        # fake-gcs-server writes times in its local zone ("...-06:00"), which the SDK cannot
+        # parse; Django sets TZ from TIME_ZONE in this process (override_settings too).
+        return {**super().process_env(), "TZ": "UTC"}
+
     def start(self) -> None:
         if self.started:
             return

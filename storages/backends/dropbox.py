@@ -28,6 +28,7 @@ from storages.core import (
     to_bool,
     translated,
 )
+from storages.core.compat import BackendFile
 
 DEFAULT_API_HOST = "api.dropboxapi.com"
 #: Tags of Dropbox route errors that mean "no space" and "not allowed".
@@ -151,6 +152,21 @@ class _SessionUpload(Upload):
         self._cursor = None
 
 
+class DropboxStorageException(Exception):
+    """Upstream's error. This backend raises Django/Python errors instead; ``except
+    DropboxStorageException`` still catches them (every ``OSError`` the storage raises is one)."""
+
+
+DropBoxStorageException = DropboxStorageException
+
+
+class DropboxFile(BackendFile):
+    """What ``DropboxStorage.open()`` returns (upstream's ``DropboxFile``, alias ``DropBoxFile``)."""
+
+
+DropBoxFile = DropboxFile
+
+
 class DropboxStorage(BaseStorage):
     """Django storage in a Dropbox account, jailed to ``root_path``."""
 
@@ -174,6 +190,8 @@ class DropboxStorage(BaseStorage):
     part_size = 4 * 1024 * 1024
     sdk_modules, sdk_extra = ("dropbox",), "dropbox"
     file_overwrite: bool | None = None  # type: ignore[assignment]
+    file_class = DropboxFile
+    legacy_error = DropboxStorageException
 
     def __init__(self, oauth2_access_token: str | None = None, **kwargs: Any) -> None:
         if oauth2_access_token is not None:  # upstream's positional first argument
@@ -351,12 +369,5 @@ class DropboxStorage(BaseStorage):
 
 DropBoxStorage = DropboxStorage
 
-
-class DropboxStorageException(Exception):
-    """Kept so upstream imports keep working; this backend raises Django/Python errors instead."""
-
-
-DropBoxStorageException = DropboxStorageException
-
-__all__ = ["DropBoxStorage", "DropboxStorage", "DropBoxStorageException", "DropboxStorageException",
-           "endpoint_session"]
+__all__ = ["DropBoxFile", "DropBoxStorage", "DropboxFile", "DropboxStorage", "DropBoxStorageException",
+           "DropboxStorageException", "endpoint_session"]

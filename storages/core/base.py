@@ -50,8 +50,9 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
 from .capabilities import Capability, unsupported_table
+from .compat import BackendFile, apply_default_settings
 from .errors import ServiceUnavailable, StorageError, not_empty, redact, secret_strings, translated
-from .files import READ_MODES, ObjectInfo, RemoteFile, Upload, _Writer
+from .files import READ_MODES, ObjectInfo, Upload, _Writer
 from .names import clean_name, dir_prefix, join_root
 from .options import Configurable, Option
 from .sdk import require
@@ -82,6 +83,13 @@ class BaseStorage(Configurable, Storage):
     chunk_size: int = 1024 * 1024
     #: Whether objects stored with ``Content-Encoding: gzip`` are decoded on read.
     decode_gzip: bool = False
+    #: What ``open()`` returns: each backend names its own subclass (upstream's class name).
+    file_class: type[BackendFile] = BackendFile
+    #: Whether ``open()`` takes upstream's ``a``/``+`` modes (``storages.core.update``).
+    update_modes: bool = False
+    #: Upstream's exception class of this backend, if it had one: every ``OSError`` the
+    #: storage raises is then an instance of it too (``storages.core.compat.as_legacy``).
+    legacy_error: type[Exception] | None = None
     #: The overwrite policy: every backend declares an option named
     #: ``file_overwrite`` (annotation only: a class value here would shadow the
     #: backend's setting and default in option resolution).
@@ -95,6 +103,22 @@ class BaseStorage(Configurable, Storage):
 
     def _options_changed(self) -> None:
         self._local = threading.local()
+
+    # -- upstream (django-storages 1.14) API: storages.core.compat -------------
+    def get_default_settings(self) -> dict[str, Any]:
+        """The resolved non-secret options. A subclass may override it as upstream's subclasses
+        do (change a default, add a setting of its own): see ``storages.core.compat``."""
+        return self.option_values()
+
+    def _legacy_settings(self, unknown: dict[str, Any]) -> dict[str, Any]:
+        if type(self).get_default_settings is BaseStorage.get_default_settings:
+            return unknown
+        return apply_default_settings(self, self.get_default_settings(), unknown)
+
+    def _normalize_name(self, name: str) -> str:
+        """The service key of ``name`` (upstream's name); ``SuspiciousFileOperation`` (a
+        ``SuspiciousOperation``) for a name that would leave the root."""
+        return self._key(name)
 
     # -- helpers for backends ------------------------------------------------
     @property
@@ -215,11 +239,11 @@ class BaseStorage(Configurable, Storage):
             return self._begin_upload(key, create_only=create_only, content_type=content_type)
 
     # -- Django Storage API --------------------------------------------------
-    def _open(self, name: str, mode: str = "rb") -> RemoteFile:
+    def _open(self, name: str, mode: str = "rb") -> BackendFile:
         if self._is_root(name):
             raise IsADirectoryError(errno.EISDIR, "the storage root is a directory", name)
         try:
-            return RemoteFile(self, name, mode)
+            return self.file_class(self, name, mode)
         except FileNotFoundError:
             if mode in READ_MODES and self._has_entries(name):
                 raise self._a_directory(name) from None

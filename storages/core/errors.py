@@ -15,6 +15,7 @@ will not remove (:func:`not_empty`). The missing bucket/container error is
 from __future__ import annotations
 
 import errno
+import functools
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping, Protocol
 
@@ -56,13 +57,51 @@ def translated(translator: Translator, name: str = "") -> Iterator[None]:
     """Run a block; any exception not in EXITS leaves translated, chained to the original."""
     try:
         yield
-    except EXITS:
-        raise
+    except EXITS as exc:
+        legacy = getattr(translator, "legacy_error", None)
+        if legacy is None or not isinstance(exc, OSError) or isinstance(exc, legacy):
+            raise
+        raise as_legacy(exc, legacy) from exc.__cause__
     except Exception as exc:
         new = translator.translate_error(exc, name)
         if not isinstance(new, EXITS):
             new = translator.unexpected_error(exc, name)
+        legacy = getattr(translator, "legacy_error", None)
+        if legacy is not None and isinstance(new, OSError):
+            new = as_legacy(new, legacy)  # upstream's exception class too
         raise new from exc
+
+
+def as_legacy(error: BaseException, legacy: type[Exception]) -> BaseException:
+    """``error`` (an ``OSError`` a storage raises) as an instance of a subclass of both its own
+    class and ``legacy``, the backend's upstream exception class: ``except legacy`` in old code
+    still catches it, ``except FileNotFoundError`` in new code too. Message, attributes, cause
+    and traceback are kept."""
+    cls = _legacy_class(type(error), legacy)
+    if isinstance(error, OSError) and error.errno is not None:
+        args: tuple[Any, ...] = (error.errno, error.strerror, *([error.filename] if error.filename else []))
+    else:
+        args = error.args
+    flavoured = cls(*args)
+    flavoured.__dict__.update(error.__dict__)
+    flavoured.__cause__ = error.__cause__
+    flavoured.__suppress_context__ = error.__suppress_context__
+    return flavoured.with_traceback(error.__traceback__)
+
+
+@functools.cache
+def _legacy_class(base: type[BaseException], legacy: type[Exception]) -> type[BaseException]:
+    return type(base.__name__, (base, legacy), {
+        "__module__": base.__module__, "__qualname__": base.__qualname__,
+        "__reduce__": lambda self: (_rebuild, (base, legacy, *base.__reduce__(self)[1:])),
+    })
+
+
+def _rebuild(base: type[BaseException], legacy: type[Exception], args: tuple[Any, ...],
+             state: dict[str, Any] | None = None) -> BaseException:
+    error = _legacy_class(base, legacy)(*args)
+    error.__dict__.update(state or {})
+    return error
 
 
 def not_empty(name: str, where: str) -> IsADirectoryError:

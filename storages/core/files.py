@@ -212,10 +212,11 @@ class _Reader(io.RawIOBase):
 class _Writer(io.BufferedIOBase):
     """Buffers writes into parts of ``part_size`` and hands them to an Upload."""
 
-    def __init__(self, storage: FileHost, name: str, upload: Upload) -> None:
+    def __init__(self, storage: FileHost, name: str, upload: Upload, part_size: int | None = None) -> None:
         self._storage = storage
         self._name = name
         self._upload = upload
+        self._part_size = part_size or storage.part_size
         self._buffer = bytearray()
         self._failed = False
         self._written = 0
@@ -231,7 +232,7 @@ class _Writer(io.BufferedIOBase):
         view = memoryview(data).cast("B")
         size = len(view)
         self._written += size
-        part_size = self._storage.part_size
+        part_size = self._part_size
         if not self._buffer and size == part_size:
             # A whole part in one write (the common case in save()): no copy.
             self._call(self._upload.write_part, data if isinstance(data, bytes) else view.tobytes())
@@ -286,10 +287,12 @@ class RemoteFile(File):
     order and uploaded in parts; closing an empty write creates an empty object.
     """
 
+    #: Bytes per upload part of a write (None: the storage's ``part_size``).
+    part_size: int | None = None
+
     def __init__(self, storage: FileHost, name: str, mode: str = "rb", *, create_only: bool = False,
                  content_type: str | None = None) -> None:
-        if mode not in READ_MODES | WRITE_MODES:
-            raise ValueError(f"unsupported mode {mode!r}: use 'rb', 'r', 'wb' or 'w'")
+        self._check_mode(storage, mode)
         self._storage = storage
         self.name = name
         self.mode = mode
@@ -307,10 +310,15 @@ class RemoteFile(File):
         else:
             upload = storage._start_upload(self.name, self._key, create_only=self._create_only,
                                            content_type=self._content_type)
-            self._raw = stream = _Writer(storage, self.name, upload)
+            self._raw = stream = _Writer(storage, self.name, upload, self.part_size)
         if "b" not in self.mode:
             stream = io.TextIOWrapper(stream, encoding="utf-8", write_through=True)
         return stream
+
+    def _check_mode(self, storage: FileHost, mode: str) -> None:
+        """Refuse a mode this file cannot open (subclasses may accept more)."""
+        if mode not in READ_MODES | WRITE_MODES:
+            raise ValueError(f"unsupported mode {mode!r}: use 'rb', 'r', 'wb' or 'w'")
 
     @property
     def info(self) -> ObjectInfo | None:
@@ -334,8 +342,7 @@ class RemoteFile(File):
         if not self.closed:
             self.close()
         if mode is not None:
-            if mode not in READ_MODES | WRITE_MODES:
-                raise ValueError(f"unsupported mode {mode!r}")
+            self._check_mode(self._storage, mode)
             self.mode = mode
         self.file = self._open_file()
         return self

@@ -73,17 +73,8 @@ def resolve(options: Iterable[Option], cls: type, kwargs: dict[str, Any]) -> dic
     from django.conf import settings
 
     options = tuple(options)
-    by_keyword: dict[str, Option] = {}
-    for opt in options:
-        for keyword in (opt.name, *opt.aliases):
-            by_keyword[keyword] = opt
-    unknown = sorted(set(kwargs) - set(by_keyword))
-    if unknown:
-        raise ImproperlyConfigured(
-            f"{cls.__module__}.{cls.__qualname__} got unknown option(s) "
-            f"{', '.join(map(repr, unknown))}; valid options are: "
-            f"{', '.join(sorted(o.name for o in options))}"
-        )
+    by_keyword = keywords(options)
+    refuse_unknown(options, cls, set(kwargs) - set(by_keyword))
     given = {by_keyword[k].name: v for k, v in kwargs.items()}
     values: dict[str, Any] = {}
     for opt in options:
@@ -111,6 +102,22 @@ def resolve(options: Iterable[Option], cls: type, kwargs: dict[str, Any]) -> dic
             warnings.warn(f"{opt.describe()[4:]}: {opt.deprecated}", DeprecationWarning, stacklevel=4)
         values[opt.name] = value
     return values
+
+
+def keywords(options: Iterable[Option]) -> dict[str, Option]:
+    """Every accepted constructor keyword (names and aliases) -> its option."""
+    return {keyword: opt for opt in options for keyword in (opt.name, *opt.aliases)}
+
+
+def refuse_unknown(options: Iterable[Option], cls: type, unknown: Iterable[str]) -> None:
+    """``ImproperlyConfigured`` naming the unknown keywords and the valid ones, if there are any."""
+    unknown = sorted(unknown)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{cls.__module__}.{cls.__qualname__} got unknown option(s) "
+            f"{', '.join(map(repr, unknown))}; valid options are: "
+            f"{', '.join(sorted(o.name for o in options))}"
+        )
 
 
 def _class_attribute(cls: type, opt: Option) -> Any:
@@ -164,9 +171,18 @@ class Configurable:
 
     def _configure(self) -> None:
         """(Re)resolve every option and drop anything derived from the old values."""
-        values = resolve(self.options, type(self), self._init_kwargs)
+        by_keyword = keywords(self.options)
+        known = {k: v for k, v in self._init_kwargs.items() if k in by_keyword}
+        values = resolve(self.options, type(self), known)
         self.__dict__.update(values)
+        unknown = self._legacy_settings({k: v for k, v in self._init_kwargs.items() if k not in by_keyword})
+        refuse_unknown(self.options, type(self), unknown)
         self._options_changed()
+
+    def _legacy_settings(self, unknown: dict[str, Any]) -> dict[str, Any]:
+        """Hook: apply settings an older API supplies (``storages.core.compat``); return the
+        keywords that are still unknown."""
+        return unknown
 
     def _options_changed(self) -> None:
         """Hook: clear cached clients and derived state. Called after (re)configuring."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -101,6 +101,15 @@ def test_token_credential_signs_with_a_user_delegation_key(token_storage):
     assert storage._delegation is key  # reused: no second Get User Delegation Key
     with pytest.raises(ImproperlyConfigured, match="7 days"):
         storage.url("delegated.txt", expire=8 * 24 * 3600)
+
+
+def test_get_user_delegation_key_is_upstreams_api(token_storage):
+    """django-storages 1.14's get_user_delegation_key(expiry): naive UTC expiry, key reused."""
+    storage, credential = token_storage
+    expiry = datetime.utcnow() + timedelta(hours=1)
+    key = storage.get_user_delegation_key(expiry)
+    assert key.signed_oid == credential.object_id and key.value
+    assert storage.get_user_delegation_key(expiry - timedelta(minutes=5)) is key
 
 
 def test_user_delegation_sas_is_checked_by_azurite(azure_https_emulator, token_storage):

@@ -65,7 +65,7 @@ def test_storage_options_round_trip(overrides):
         storage = S3Storage(**emulator.new_namespace(**overrides))
         storage.save("x.txt", ContentFile(b"x"))
         key = f"{overrides['location']}/x.txt" if overrides else "x.txt"
-        assert emulator.client().get_object(Bucket=storage.bucket, Key=key)["Body"].read() == b"x"
+        assert emulator.client().get_object(Bucket=storage.bucket_name, Key=key)["Body"].read() == b"x"
 
 
 def test_process_emulators_do_not_outlive_a_killed_parent(tmp_path):

@@ -198,7 +198,8 @@ def test_gzip_multipart_streams_part_by_part_and_round_trips(proxied, proxy, raw
     import hashlib
 
     size = 4 * PART + 12345  # incompressible, so it stays > 4 parts once gzipped
-    storage = proxied(gzip=True, transfer_config=TransferConfig(multipart_chunksize=PART, max_concurrency=1))
+    transfer = TransferConfig(multipart_chunksize=PART, multipart_threshold=PART, max_concurrency=1)
+    storage = proxied(gzip=True, transfer_config=transfer)
     source = CountingStream(size, proxy)
     with proxy.counting() as counter:
         storage.save("big.css", File(io.BufferedReader(source, PART), name="big.css"))
@@ -225,7 +226,7 @@ def test_gzip_multipart_streams_part_by_part_and_round_trips(proxied, proxy, raw
 
 
 def test_failed_complete_multipart_leaves_no_object_and_no_open_upload(proxied, proxy, raw):
-    storage = proxied(transfer_config=TransferConfig(multipart_chunksize=PART),
+    storage = proxied(transfer_config=TransferConfig(multipart_chunksize=PART, multipart_threshold=PART),
                       client_config=Config(retries={"max_attempts": 2}))
     fault = proxy.inject(method="POST", path_contains="uploadId", times=10, status=500)
     with pytest.raises(Exception, match="CompleteMultipartUpload"):
@@ -241,7 +242,8 @@ def test_failed_complete_multipart_leaves_no_object_and_no_open_upload(proxied, 
 
 
 def test_failed_part_upload_aborts_too(proxied, proxy, raw):
-    storage = proxied(transfer_config=TransferConfig(multipart_chunksize=PART, max_concurrency=2),
+    storage = proxied(transfer_config=TransferConfig(multipart_chunksize=PART, multipart_threshold=PART,
+                                                     max_concurrency=2),
                       client_config=Config(retries={"max_attempts": 1}))
     proxy.inject(method="PUT", path_contains="partNumber=2", times=10, status=500)
     with pytest.raises(Exception, match="UploadPart"):

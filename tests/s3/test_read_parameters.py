@@ -140,7 +140,7 @@ def test_checksum_mode_and_request_payer_go_on_the_wire(make_storage):
     storage = make_storage(object_parameters={**params, "ChecksumAlgorithm": "SHA256"})
     storage.save("summed.txt", ContentFile(b"summed"))
     sent = []
-    storage.connection.meta.events.register(
+    storage._client().meta.events.register(
         "before-send.s3", lambda request, **kw: sent.append((request.method, {
             k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()})))
     assert storage.size("summed.txt") == 6 and storage.open("summed.txt").read() == b"summed"

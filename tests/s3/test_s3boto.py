@@ -36,7 +36,7 @@ def query(url):
 def test_host_port_and_use_ssl_reach_the_emulator(boto_settings, s3_emulator, raw):
     with override_settings(**boto_settings):
         storage = S3BotoStorage()
-        assert storage.connection.meta.endpoint_url == s3_emulator.endpoint
+        assert storage.connection.meta.client.meta.endpoint_url == s3_emulator.endpoint
         name = storage.save("boto.txt", ContentFile(b"via AWS_S3_HOST"))
         assert storage.open(name).read() == b"via AWS_S3_HOST"
         assert storage.listdir("") == ([], ["boto.txt"])
@@ -47,9 +47,9 @@ def test_host_port_and_use_ssl_reach_the_emulator(boto_settings, s3_emulator, ra
 def test_default_host_is_aws():
     storage = S3BotoStorage(bucket_name="b", region_name="us-east-1")
     assert storage.host == "s3.amazonaws.com"
-    assert storage.connection.meta.endpoint_url == "https://s3.amazonaws.com"
-    assert S3BotoStorage(bucket_name="b", host="s3.eu-west-1.amazonaws.com").connection.meta.endpoint_url \
-        == "https://s3.eu-west-1.amazonaws.com"
+    assert storage.connection.meta.client.meta.endpoint_url == "https://s3.amazonaws.com"
+    regional = S3BotoStorage(bucket_name="b", host="s3.eu-west-1.amazonaws.com")
+    assert regional.connection.meta.client.meta.endpoint_url == "https://s3.eu-west-1.amazonaws.com"
 
 
 def test_aws_headers_are_stored_on_objects(boto_settings, raw):

@@ -64,7 +64,7 @@ def test_django_settings_path_saves_under_location(s3_emulator, namespace, raw):
         assert storage.open(name).read() == b"settings path"
         params = verify_sigv2(storage.url(name), SECRET, bucket)  # signed with the settings' secret
         assert params["AWSAccessKeyId"] == "AKIDFROMSETTINGS"
-        assert storage.connection.meta.region_name == "us-east-1"
+        assert storage.connection.meta.client.meta.region_name == "us-east-1"
     assert keys(raw, bucket) == ["media/docs/report.txt"]
     assert raw.get_object(Bucket=bucket, Key="media/docs/report.txt")["Body"].read() == b"settings path"
 
@@ -118,12 +118,12 @@ def test_values_are_reread_on_setting_changed(namespace, raw):
     assert keys(raw, bucket) == ["first/a.txt", "first/b.txt", "second/a.txt"]
     assert storage.bucket_name is None and storage.location == ""  # back to the defaults
     # Settings the client is built from take effect on the existing storage too.
-    assert storage.connection.meta.region_name == "us-east-1"
+    assert storage.connection.meta.client.meta.region_name == "us-east-1"
     with override_settings(AWS_S3_REGION_NAME="eu-central-1"):
         storage = S3Storage(endpoint_url="http://s3.example.test")
-        assert storage.connection.meta.region_name == "eu-central-1"
+        assert storage.connection.meta.client.meta.region_name == "eu-central-1"
         with override_settings(AWS_S3_REGION_NAME="sa-east-1"):
-            assert storage.connection.meta.region_name == "sa-east-1"
+            assert storage.connection.meta.client.meta.region_name == "sa-east-1"
 
 
 def test_missing_bucket_setting_names_it_and_sends_nothing(make_storage, proxy):
@@ -151,13 +151,13 @@ def test_unreachable_endpoint_names_it_without_secrets(make_storage):
 
 def test_clients_are_per_thread(make_storage):
     storage = make_storage()
-    main = storage.connection
-    assert storage.connection is main
+    main = storage._client()
+    assert storage._client() is main
     seen = []
 
     def work():
-        client = storage.connection
-        seen.append((client, client is storage.connection))
+        client = storage._client()
+        seen.append((client, client is storage._client()))
         storage.save(f"{threading.get_ident()}.txt", ContentFile(b"t"))
 
     threads = [threading.Thread(target=work) for _ in range(2)]
@@ -172,11 +172,11 @@ def test_clients_are_per_thread(make_storage):
 
 
 def test_storages_in_one_thread_share_the_parsed_service_model(make_storage):
-    first, second = make_storage().connection, make_storage(location="x").connection
+    first, second = make_storage()._client(), make_storage(location="x")._client()
     assert first is not second
     assert first._loader is second._loader  # the S3 model is loaded once per thread, not per storage
     other = []
-    thread = threading.Thread(target=lambda: other.append(make_storage().connection))
+    thread = threading.Thread(target=lambda: other.append(make_storage()._client()))
     thread.start()
     thread.join()
     assert other[0]._loader is not first._loader  # Sessions are not thread-safe: one per thread
@@ -213,17 +213,17 @@ def test_import_paths(make_storage, raw):
 
 def test_region_use_ssl_and_endpoint_map_onto_the_client():
     storage = S3Storage(bucket_name="b", region_name="eu-west-1", use_ssl=False)
-    client = storage.connection
+    client = storage.connection.meta.client
     assert client.meta.region_name == "eu-west-1"
     assert client.meta.endpoint_url == "http://s3.eu-west-1.amazonaws.com"
-    assert S3Storage(bucket_name="b", region_name="eu-west-1").connection.meta.endpoint_url \
+    assert S3Storage(bucket_name="b", region_name="eu-west-1").connection.meta.client.meta.endpoint_url \
         == "https://s3.eu-west-1.amazonaws.com"
     # AWS_S3_ENDPOINT_URL overrides the region's host and AWS_S3_USE_SSL.
     custom = S3Storage(bucket_name="b", region_name="eu-west-1", use_ssl=False,
                        endpoint_url="https://objects.example.test:9000")
-    assert custom.connection.meta.endpoint_url == "https://objects.example.test:9000"
+    assert custom.connection.meta.client.meta.endpoint_url == "https://objects.example.test:9000"
     with override_settings(AWS_S3_REGION_NAME="ap-south-1", AWS_S3_USE_SSL=False):
-        assert S3Storage(bucket_name="b").connection.meta.endpoint_url == "http://s3.ap-south-1.amazonaws.com"
+        assert S3Storage(bucket_name="b").connection.meta.client.meta.endpoint_url == "http://s3.ap-south-1.amazonaws.com"
 
 
 def test_max_memory_size_is_accepted_with_a_warning_and_reads_still_stream(make_storage):
@@ -275,6 +275,6 @@ def test_default_content_type_proxies_and_verify(make_storage, raw):
     assert raw.head_object(Bucket=make_storage.bucket, Key="other")["ContentType"] == "binary/octet-stream"
     proxies = {"https": "http://proxy.example.test:3128"}
     with override_settings(AWS_S3_PROXIES=proxies, AWS_S3_VERIFY="/etc/ssl/custom-ca.pem"):
-        client = S3Storage(bucket_name="b").connection
+        client = S3Storage(bucket_name="b").connection.meta.client
     assert client.meta.config.proxies == proxies
     assert client._endpoint.http_session._verify == "/etc/ssl/custom-ca.pem"

@@ -143,7 +143,7 @@ def test_session_profile_from_aws_config_files(monkeypatch, tmp_path, make_stora
         assert storage.session_profile == "emulated"
         storage.save("profile.txt", ContentFile(b"via profile"))
         assert storage.open("profile.txt").read() == b"via profile"
-        assert storage.connection.meta.region_name == "eu-west-2"
+        assert storage.connection.meta.client.meta.region_name == "eu-west-2"
         url = storage.url("profile.txt")
     access_key, _, region, _, _ = verify_sigv4(url, "profilesecret")["X-Amz-Credential"].split("/")
     assert (access_key, region) == ("AKIDPROFILE", "eu-west-2")
@@ -183,7 +183,7 @@ def test_client_config_is_merged(make_storage):
     user = Config(user_agent_extra="myapp/1.0", signature_version="s3v4", max_pool_connections=7,
                   retries={"max_attempts": 2}, s3={"payload_signing_enabled": True})
     storage = make_storage(client_config=user)
-    config = storage.connection.meta.config
+    config = storage.connection.meta.client.meta.config
     assert config.user_agent_extra == "myapp/1.0"
     assert config.max_pool_connections == 7
     assert config.s3 == {"payload_signing_enabled": True, "addressing_style": "path"}  # both kept
@@ -191,7 +191,7 @@ def test_client_config_is_merged(make_storage):
     # An explicitly set storage option wins over the client config.
     assert "AWSAccessKeyId" in query(make_storage(client_config=user, signature_version="s3").url("a.txt"))
     with override_settings(AWS_S3_CLIENT_CONFIG=Config(user_agent_extra="from-settings")):
-        assert make_storage().connection.meta.config.user_agent_extra == "from-settings"
+        assert make_storage().connection.meta.client.meta.config.user_agent_extra == "from-settings"
     storage.save("ua.txt", ContentFile(b"ok"))  # and the client works
     assert storage.exists("ua.txt")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "docs" / "testing.md", ROOT / "README.md"]
+DOCS = [ROOT / "docs" / "testing.md", ROOT / "README.md", ROOT / "docs" / "upgrading.md"]
 BLOCK = re.compile(r"<!-- (example|command): (\S+) -->\n```\w*\n(.*?)```", re.S)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -26,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import BaseStorage, FromStart, ObjectInfo, Option, Upload, to_bool
 from storages.core.capabilities import unsupported_table
+from storages.core.compat import BackendFile
 from storages.core.errors import secret_strings
 
 from .local import LocalUpload, open_file
@@ -65,6 +67,10 @@ UNSUPPORTED = {family: unsupported_table(table, f"libcloud's {family} drivers")
                for family, table in UNSUPPORTED.items()}
 
 
+class LibCloudFile(BackendFile):
+    """What ``LibCloudStorage.open()`` returns (upstream's ``LibCloudFile``)."""
+
+
 class LibCloudStorage(BaseStorage):
     """Files in one container (``bucket``) of a ``LIBCLOUD_PROVIDERS`` entry."""
 
@@ -78,10 +84,14 @@ class LibCloudStorage(BaseStorage):
     part_size = 5 * 1024 * 1024
     sdk_modules, sdk_extra = ("libcloud",), "libcloud"
     container_kind = "container"
+    file_class = LibCloudFile
 
-    def __init__(self, provider_name: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, provider_name: str | None = None, option: Any = None, **kwargs: Any) -> None:
         if provider_name is not None:
             kwargs["provider_name"] = provider_name
+        if option is not None:  # upstream's second argument, which it never used
+            warnings.warn("LibCloudStorage's second argument ('option') has no effect, as in django-storages "
+                          "1.14; drop it", DeprecationWarning, stacklevel=2)
         super().__init__(**kwargs)
         self._provider()  # configuration errors surface here, as in the seed (no network)
 

@@ -38,6 +38,7 @@ from storages.core import (
     not_empty,
     to_bool,
 )
+from storages.core.compat import BackendFile
 
 from .connection import Pool, ReadStream, connector, listing, login_refused
 from .location import LOCATION_OPTION, Server, mask, parse_location, strip_password
@@ -72,6 +73,15 @@ def _raise_if_missing(exc: ftplib.Error, key: str) -> None:
         raise FileNotFoundError(f"{key}: {exc}") from exc
 
 
+class FTPStorageException(Exception):
+    """Upstream's error. This backend raises Django/Python errors instead; ``except
+    FTPStorageException`` still catches them (every ``OSError`` the storage raises is one)."""
+
+
+class FTPStorageFile(BackendFile):
+    """What ``FTPStorage.open()`` returns (upstream's ``FTPStorageFile``)."""
+
+
 class FTPStorage(BaseStorage):
     """Files on an FTP or FTPS server."""
 
@@ -97,6 +107,8 @@ class FTPStorage(BaseStorage):
     }
     part_size = 1024 * 1024
     chunk_size = 1024 * 1024
+    file_class = FTPStorageFile
+    legacy_error = FTPStorageException
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -150,6 +162,8 @@ class FTPStorage(BaseStorage):
     def close(self) -> None:
         """Log out of every idle connection (open files keep theirs until closed)."""
         self._pool.clear(log_out=True)
+
+    disconnect = close  # upstream's name
 
     # -- connection use ------------------------------------------------------------
     def _run(self, fn: Callable[[ftplib.FTP], T], *, hold: bool = False) -> Any:
@@ -301,4 +315,5 @@ class FTPStorage(BaseStorage):
         return super().translate_error(exc, name)
 
 
-__all__ = ["FTPStorage", "FTPUpload", "Server", "mask", "parse_location"]
+__all__ = ["FTPStorage", "FTPStorageException", "FTPStorageFile", "FTPUpload", "Server", "mask",
+           "parse_location"]

@@ -34,6 +34,7 @@ from storages.core import (
 from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
 from storages.core.names import relative_to_root
 
+from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
 from .upload import TIMEOUT, GCSUpload, check_status
 
 CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
@@ -111,6 +112,7 @@ class GoogleCloudStorage(BaseStorage):
     decode_gzip = True
     sdk_modules, sdk_extra = ("google.cloud.storage",), "google"
     container_option, auto_create_option = "bucket_name", "auto_create_bucket"
+    file_class = GoogleCloudFile
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -359,3 +361,6 @@ def _info_from_headers(headers: Any) -> ObjectInfo:
         content_encoding=None if encoding in (None, "", "identity") else encoding,
         etag=headers.get("ETag"),
     )
+
+
+__all__ = ["CONTENT_ENCODING", "CONTENT_TYPE", "GoogleCloudFile", "GoogleCloudStorage"]

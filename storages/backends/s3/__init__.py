@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import threading
+import warnings
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -17,15 +18,16 @@ from storages.core.errors import ServiceUnavailable, StorageError, redact, trans
 from storages.core.names import relative_to_root
 
 from . import params as object_params
-from .upload import S3Upload
+from .cloudfront import signer_from_key
+from .resources import S3Boto3StorageFile, S3File, S3Resources
+from .upload import S3Upload, transfer_settings
 
-MIN_PART_SIZE = 5 * 1024 * 1024
 DEFAULT_CONCURRENCY = 3  # bench/bench_s3.py: the knee of throughput vs peak memory (~40 MB)
 NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound"}
 DENIED_CODES = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"}
 
 
-class S3Storage(BaseStorage):
+class S3Storage(S3Resources, BaseStorage):
     """Files in an S3 bucket (or any S3-compatible service via ``AWS_S3_ENDPOINT_URL``)."""
 
     options = (
@@ -57,6 +59,10 @@ class S3Storage(BaseStorage):
         Option("url_protocol", ("AWS_S3_URL_PROTOCOL",), "https:"),
         Option("proxies", ("AWS_S3_PROXIES",), None),
         Option("transfer_config", ("AWS_S3_TRANSFER_CONFIG",), None),
+        Option("use_threads", ("AWS_S3_USE_THREADS",), True, convert=to_bool, deprecated=(
+            "use AWS_S3_TRANSFER_CONFIG = TransferConfig(use_threads=False) (or max_concurrency) instead")),
+        Option("file_buffer_size", ("AWS_S3_FILE_BUFFER_SIZE",), None, convert=to_int),
+        Option("file_name_charset", ("AWS_S3_FILE_NAME_CHARSET",), "utf-8"),
         Option("client_config", ("AWS_S3_CLIENT_CONFIG",), None),
         Option("max_memory_size", ("AWS_S3_MAX_MEMORY_SIZE",), 0, convert=to_int, deprecated=(
             "it has no effect: files stream to S3 in parts while you write, so memory is bounded by "
@@ -64,7 +70,11 @@ class S3Storage(BaseStorage):
         Option("default_content_type", ("AWS_S3_DEFAULT_CONTENT_TYPE",), "application/octet-stream"),
         Option("cloudfront_key", ("AWS_CLOUDFRONT_KEY",), None, secret=True),
         Option("cloudfront_key_id", ("AWS_CLOUDFRONT_KEY_ID",), None),
+        Option("cloudfront_signer", (), None, secret=True),
     )
+    #: Upstream's deprecated class attribute: a botocore ``Config`` used as AWS_S3_CLIENT_CONFIG.
+    config: Any = None
+    file_class = S3File
     unsupported = {
         "created_time": "S3 records only a last-modified time per object",
         "accessed_time": "S3 does not record access times",
@@ -76,21 +86,23 @@ class S3Storage(BaseStorage):
     def _options_changed(self) -> None:
         super()._options_changed()
         self.location = (self.location or "").strip("/")
-        self.part_size = max(MIN_PART_SIZE, getattr(self.transfer_config, "multipart_chunksize", 0)
-                             or BaseStorage.part_size)
+        #: Part size, multipart threshold (one PUT below it) and parts uploaded at once (memory
+        #: holds at most this many parts plus one), from AWS_S3_TRANSFER_CONFIG.
+        self.part_size, self.multipart_threshold, self.max_concurrency = transfer_settings(
+            self.transfer_config, self.use_threads, BaseStorage.part_size, DEFAULT_CONCURRENCY)
         self._bucket_checked = False
-        #: Parts uploaded at once; memory holds at most this many parts plus one.
-        self.max_concurrency = getattr(self.transfer_config, "max_concurrency", None) or DEFAULT_CONCURRENCY
+        if type(self).config is not None:
+            warnings.warn("The 'config' class attribute is deprecated: set AWS_S3_CLIENT_CONFIG (the "
+                          "client_config option) to the botocore Config instead",
+                          DeprecationWarning, stacklevel=4)
+            self.client_config = type(self).config
+        self._signer: Any = None
         if self.custom_domain and "/" in self.custom_domain.rstrip("/"):
             raise ImproperlyConfigured("AWS_S3_CUSTOM_DOMAIN is a host name, without a scheme or path")
-        if bool(self.cloudfront_key) != bool(self.cloudfront_key_id):
+        if self.cloudfront_signer is None and bool(self.cloudfront_key) != bool(self.cloudfront_key_id):
             raise ImproperlyConfigured("Set both AWS_CLOUDFRONT_KEY and AWS_CLOUDFRONT_KEY_ID, or neither")
 
     # -- client ----------------------------------------------------------------
-    @property
-    def bucket(self) -> str:
-        return self.container_name()
-
     def _effective_endpoint(self) -> str | None:
         return self.endpoint_url
 
@@ -123,6 +135,11 @@ class S3Storage(BaseStorage):
         return self.signature_version
 
     def _make_client(self, *, unsigned: bool = False) -> Any:
+        session, arguments = self._session_and_arguments(unsigned=unsigned)
+        return session.client("s3", **arguments)
+
+    def _session_and_arguments(self, *, unsigned: bool = False) -> tuple[Any, dict[str, Any]]:
+        """This thread's boto3 Session and the arguments of its S3 clients (and resources)."""
         boto3 = self._require("boto3")
         from botocore.exceptions import ProfileNotFound
 
@@ -137,19 +154,14 @@ class S3Storage(BaseStorage):
             "aws_secret_access_key": self.secret_key,
             "aws_session_token": self.security_token,
         }
-        return session.client(
-            "s3", region_name=self.region_name, use_ssl=self.use_ssl, verify=self.verify,
+        return session, dict(
+            region_name=self.region_name, use_ssl=self.use_ssl, verify=self.verify,
             endpoint_url=self._effective_endpoint(), config=self._botocore_config(unsigned=unsigned),
             **credentials,
         )
 
     def _client(self) -> Any:
         return self._per_thread("client", self._make_client)
-
-    @property
-    def connection(self) -> Any:
-        """The boto3 client of this thread (upstream name kept for compatibility)."""
-        return self._client()
 
     def _ensure_bucket(self) -> None:
         """Create the bucket on first write when AWS_AUTO_CREATE_BUCKET is on."""
@@ -159,11 +171,11 @@ class S3Storage(BaseStorage):
 
         client = self._client()
         try:
-            client.head_bucket(Bucket=self.bucket)
+            client.head_bucket(Bucket=self.container_name())
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in NOT_FOUND_CODES | {"NoSuchBucket"}:
                 raise
-            kwargs: dict[str, Any] = {"Bucket": self.bucket}
+            kwargs: dict[str, Any] = {"Bucket": self.container_name()}
             if self.region_name and self.region_name != "us-east-1":
                 kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region_name}
             if self.default_acl:
@@ -215,13 +227,13 @@ class S3Storage(BaseStorage):
         return object_params.read_parameters(self.get_object_parameters(relative_to_root(self.location, key)))
 
     def _stat(self, key: str) -> ObjectInfo:
-        head = self._client().head_object(Bucket=self.bucket, Key=key, **self._read_parameters(key))
+        head = self._client().head_object(Bucket=self.container_name(), Key=key, **self._read_parameters(key))
         return _info(head, head.get("ContentLength"))
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         kwargs = {"Range": f"bytes={start}-"} if start else {}
         kwargs.update(self._read_parameters(key))
-        response = self._client().get_object(Bucket=self.bucket, Key=key, **kwargs)
+        response = self._client().get_object(Bucket=self.container_name(), Key=key, **kwargs)
         size = response.get("ContentLength")
         content_range = response.get("ContentRange")
         if content_range and "/" in content_range:
@@ -232,8 +244,8 @@ class S3Storage(BaseStorage):
         self._ensure_bucket()
         name = key[len(self.location) + 1:] if self.location else key
         params, compress = self._upload_parameters(name, content_type)
-        upload: Upload = S3Upload(self._client(), self.bucket, key, params, create_only,
-                                   max_in_flight=self.max_concurrency,
+        upload: Upload = S3Upload(self._client(), self.container_name(), key, params, create_only,
+                                   max_in_flight=self.max_concurrency, threshold=self.multipart_threshold,
                                    part_params=object_params.part_parameters(params))
         return GzipUpload(upload, self.part_size) if compress else upload
 
@@ -279,18 +291,18 @@ class S3Storage(BaseStorage):
     def _delete(self, key: str) -> bool:
         if not self._is_file(key):  # S3 answers a DELETE the same whether or not the key existed
             return False
-        self._client().delete_object(Bucket=self.bucket, Key=key)
+        self._client().delete_object(Bucket=self.container_name(), Key=key)
         return True
 
     def _is_dir(self, prefix: str) -> bool:
-        listed = self._client().list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
+        listed = self._client().list_objects_v2(Bucket=self.container_name(), Prefix=prefix, MaxKeys=1)
         return bool(listed.get("Contents"))
 
     def _list(self, prefix: str) -> tuple[list[str], list[str]]:
         paginator = self._client().get_paginator("list_objects_v2")
         keys: list[str] = []
         dirs: list[str] = []
-        for page in paginator.paginate(Bucket=self.bucket, Delimiter="/", Prefix=prefix):
+        for page in paginator.paginate(Bucket=self.container_name(), Delimiter="/", Prefix=prefix):
             dirs.extend(p["Prefix"] for p in page.get("CommonPrefixes", ()))
             keys.extend(o["Key"] for o in page.get("Contents", ()))
         return split_listing(prefix, keys, dirs)
@@ -305,39 +317,30 @@ class S3Storage(BaseStorage):
             url = f"{self.url_protocol}//{self.custom_domain.rstrip('/')}/{quote(key)}"
             if parameters:  # as upstream: passed through in the query string
                 url += f"?{urlencode(parameters)}"
-            if self.querystring_auth and self.cloudfront_key:
-                return self._cloudfront_sign(url, expire)
+            signer = self._cloudfront_signer() if self.querystring_auth else None
+            if signer is not None:
+                expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=expire)
+                return signer.generate_presigned_url(url, date_less_than=expires)
             return url
-        params = {"Bucket": self.bucket, "Key": key, **(parameters or {})}
+        params = {"Bucket": self.container_name(), "Key": key, **(parameters or {})}
         client = self._client() if self.querystring_auth else \
             self._per_thread("unsigned_client", lambda: self._make_client(unsigned=True))
         with translated(self, name):
             return client.generate_presigned_url("get_object", Params=params, ExpiresIn=expire,
                                                  HttpMethod=http_method)
 
-    def _cloudfront_sign(self, url: str, expire: int) -> str:
-        from botocore.signers import CloudFrontSigner
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import padding
+    def get_cloudfront_signer(self, key_id: str, key: Any) -> Any:
+        """The ``CloudFrontSigner`` for AWS_CLOUDFRONT_KEY_ID/AWS_CLOUDFRONT_KEY (upstream's hook:
+        override it to sign another way; or pass a signer as the ``cloudfront_signer`` option)."""
+        return signer_from_key(key_id, key)
 
-        key_bytes = self.cloudfront_key
-        if isinstance(key_bytes, str):
-            key_bytes = key_bytes.encode()
-        try:
-            private_key = serialization.load_pem_private_key(key_bytes, password=None)
-        except (TypeError, ValueError) as exc:
-            raise ImproperlyConfigured("AWS_CLOUDFRONT_KEY is not an unencrypted PEM private key") from exc
-        signer = CloudFrontSigner(
-            self.cloudfront_key_id,
-            # CloudFront's signing scheme is RSA-SHA1.
-            lambda message: private_key.sign(message, padding.PKCS1v15(), hashes.SHA1()),
-        )
-        expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=expire)
-        return signer.generate_presigned_url(url, date_less_than=expires)
-
-    def get_default_settings(self) -> dict[str, Any]:
-        """The resolved non-secret options (upstream compatibility helper)."""
-        return self.option_values()
+    def _cloudfront_signer(self) -> Any:
+        """The signer custom-domain URLs are signed with (built on first use), or None."""
+        if self.cloudfront_signer is not None:
+            return self.cloudfront_signer
+        if self._signer is None and self.cloudfront_key:
+            self._signer = self.get_cloudfront_signer(self.cloudfront_key_id, self.cloudfront_key)
+        return self._signer
 
 
 _sessions = threading.local()
@@ -370,3 +373,6 @@ class S3StaticStorage(S3Storage):
 
 class S3ManifestStaticStorage(ManifestFilesMixin, S3StaticStorage):
     """Static files with hashed names and a manifest (``collectstatic``)."""
+
+
+__all__ = ["S3Boto3StorageFile", "S3File", "S3ManifestStaticStorage", "S3StaticStorage", "S3Storage"]

@@ -1,5 +1,6 @@
-"""Uploads to S3: one PUT for a small file, a multipart upload (parts on the core's
-PartPool, aborted on failure) otherwise; create-only commits send ``If-None-Match: *``."""
+"""Uploads to S3: one PUT for a file under the multipart threshold, a multipart upload
+(parts on the core's PartPool, aborted on failure) otherwise; create-only commits send
+``If-None-Match: *``."""
 
 from __future__ import annotations
 
@@ -8,15 +9,31 @@ from typing import Any
 from storages.core import Upload
 from storages.core.parallel import PartPool
 
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3 refuses smaller parts (but the last)
+
+
+def transfer_settings(transfer: Any, use_threads: bool, default_part: int,
+                      default_concurrency: int) -> tuple[int, int, int]:
+    """``(part size, multipart threshold, parts at once)`` from a boto3 ``TransferConfig``
+    (or None: the defaults, a threshold of one part) and AWS_S3_USE_THREADS, as upstream."""
+    part_size = max(MIN_PART_SIZE, getattr(transfer, "multipart_chunksize", 0) or default_part)
+    threshold = getattr(transfer, "multipart_threshold", None) or part_size
+    threads = use_threads and getattr(transfer, "use_threads", True)
+    concurrency = (getattr(transfer, "max_concurrency", None) or default_concurrency) if threads else 1
+    return part_size, threshold, concurrency
+
 
 class S3Upload(Upload):
-    """One PUT for a small file; a multipart upload, aborted on failure, otherwise.
+    """One PUT for a file smaller than ``threshold`` bytes (boto3's ``multipart_threshold``;
+    parts are held until it is reached; None: for a file of less than one part); a multipart
+    upload, aborted on failure, otherwise.
 
     Create-only commits send ``If-None-Match: *``, so S3 refuses to replace an
     existing object even under a race."""
 
     def __init__(self, client: Any, bucket: str, key: str, params: dict[str, Any], create_only: bool,
-                 max_in_flight: int = 1, part_params: dict[str, Any] | None = None) -> None:
+                 max_in_flight: int = 1, threshold: int | None = None,
+                 part_params: dict[str, Any] | None = None) -> None:
         self._client = client
         self._target = {"Bucket": bucket, "Key": key}
         self._params = params
@@ -25,14 +42,27 @@ class S3Upload(Upload):
         self._upload_id: str | None = None
         self._parts = PartPool(max_in_flight)
         self._count = 0
+        self._threshold = threshold
+        self._held: list[bytes] = []  # parts kept back while the file may still be under the threshold
+        self._held_size = 0
 
     def _condition(self) -> dict[str, str]:
         return {"IfNoneMatch": "*"} if self._create_only else {}
 
     def write_part(self, data: bytes) -> None:
         if self._upload_id is None:
+            if self._threshold is not None and self._held_size + len(data) < self._threshold:
+                self._held.append(data)
+                self._held_size += len(data)
+                return
             created = self._client.create_multipart_upload(**self._target, **self._params)
             self._upload_id = created["UploadId"]
+            held, self._held, self._held_size = self._held, [], 0
+            for part in held:
+                self._send(part)
+        self._send(data)
+
+    def _send(self, data: bytes) -> None:
         self._count += 1
         self._parts.submit(self._send_part, self._upload_id, self._count, data)
 
@@ -42,11 +72,15 @@ class S3Upload(Upload):
         return {"ETag": response["ETag"], "PartNumber": number}
 
     def commit(self, tail: bytes) -> None:
-        if self._upload_id is None:
-            self._client.put_object(**self._target, Body=tail, **self._params, **self._condition())
+        # (max: an empty file is always one PUT)
+        if self._upload_id is None and (self._threshold is None
+                                        or self._held_size + len(tail) < max(self._threshold, 1)):
+            body = b"".join([*self._held, tail]) if self._held else tail
+            self._held, self._held_size = [], 0
+            self._client.put_object(**self._target, Body=body, **self._params, **self._condition())
             return
         try:
-            if tail:
+            if tail or self._upload_id is None:
                 self.write_part(tail)
             parts = self._parts.wait()
             self._client.complete_multipart_upload(
@@ -58,6 +92,7 @@ class S3Upload(Upload):
         self._upload_id = None
 
     def abort(self) -> None:
+        self._held, self._held_size = [], 0
         upload_id, self._upload_id = self._upload_id, None
         self._parts.cancel()
         if upload_id is not None:

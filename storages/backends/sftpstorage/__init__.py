@@ -28,6 +28,7 @@ from storages.core import (
     to_bool,
     to_int,
 )
+from storages.core.compat import BackendFile
 
 from .connection import SFTPConnectionMixin, is_connection_error
 from .transfer import ReadStream
@@ -43,6 +44,10 @@ def to_mode(value: Any) -> int:
 
 def _timestamp(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, timezone.utc)
+
+
+class SFTPStorageFile(BackendFile):
+    """What ``SFTPStorage.open()`` returns (upstream's ``SFTPStorageFile``)."""
 
 
 class SFTPStorage(SFTPConnectionMixin, BaseStorage):
@@ -72,6 +77,7 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
     }
     part_size = 1024 * 1024
     sdk_modules, sdk_extra = ("paramiko",), "sftp"
+    file_class = SFTPStorageFile
     #: Bytes of 32 KiB requests kept in flight while streaming a read / a write.
     read_window = 4 * 1024 * 1024
     write_window = 4 * 1024 * 1024

@@ -18,7 +18,7 @@ from typing import Any, Callable, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
-from storages.core import Reconnecting, require
+from storages.core import Reconnecting, require, translated
 
 # The storage module's logger, so logging configured for it still applies.
 log = logging.getLogger("storages.backends.sftpstorage")
@@ -199,6 +199,19 @@ class SFTPConnectionMixin:
         self._connections.close_all()
 
     disconnect = close
+
+    @property
+    def sftp(self) -> Any:
+        """This thread's paramiko ``SFTPClient`` (upstream's lazy connection): opened on first
+        use, opened again if it died. ``close()`` (or leaving ``with storage:``) closes it."""
+        with translated(self, ""):
+            return self._connections._acquire().sftp
+
+    def __enter__(self) -> SFTPConnectionMixin:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
 
 
 class _RefuseUnknownHost:

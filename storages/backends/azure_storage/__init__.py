@@ -8,10 +8,8 @@ replace a blob, even under a race.
 
 from __future__ import annotations
 
-import base64
 import mimetypes
 import threading
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -22,7 +20,6 @@ from storages.core import (
     BaseStorage,
     ObjectInfo,
     Option,
-    PartPool,
     ServiceUnavailable,
     Upload,
     require,
@@ -31,6 +28,9 @@ from storages.core import (
     to_int,
     translated,
 )
+
+from .compat import AzureCompat, AzureStorageFile
+from .transfer import BlockUpload, Download
 
 #: Keyword arguments of ``azure.storage.blob.ContentSettings`` (AZURE_OBJECT_PARAMETERS keys).
 CONTENT_SETTINGS = ("content_type", "content_encoding", "content_language", "content_disposition",
@@ -44,7 +44,7 @@ def _blob() -> Any:
     return require("azure.storage.blob", AzureStorage.sdk_extra)
 
 
-class AzureStorage(BaseStorage):
+class AzureStorage(AzureCompat, BaseStorage):
     """Files in an Azure Blob Storage container (which must already exist)."""
 
     options = (
@@ -78,6 +78,7 @@ class AzureStorage(BaseStorage):
     list_page_size: int | None = None
     sdk_modules, sdk_extra = ("azure.storage.blob",), "azure"
     container_option, container_kind = "azure_container", "container"
+    file_class = AzureStorageFile
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -223,11 +224,13 @@ class AzureStorage(BaseStorage):
             offset=start or None, max_concurrency=1, decompress=False, timeout=self.timeout)
         info = _info(downloader.properties)
         info.size = start + downloader.size  # the downloader reports the size from ``start``
-        return _Download(downloader), info
+        return Download(downloader), info
 
-    def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
+    def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None,
+                      conditions: dict[str, Any] | None = None) -> Upload:
         settings = _blob().ContentSettings(**self._content_settings(key, content_type))
-        return _AzureUpload(self, self._blob_client(key), settings, create_only)
+        return BlockUpload(self._blob_client(key), settings, create_only, max_conn=self.upload_max_conn,
+                           timeout=self.timeout, conditions=conditions)
 
     def _content_settings(self, key: str, content_type: str | None) -> dict[str, Any]:
         guessed_type, encoding = mimetypes.guess_type(key)
@@ -315,71 +318,6 @@ class AzureStorage(BaseStorage):
                                                               timeout=self.timeout)
                 self._delegation = (key, key_expiry)
             return self._delegation[0]
-
-
-class _Download:
-    """A readable stream over a ``StorageStreamDownloader`` (which fetches chunk by chunk)."""
-
-    def __init__(self, downloader: Any) -> None:
-        self._downloader: Any = downloader
-
-    def read(self, n: int = -1) -> bytes:
-        if self._downloader is None:
-            raise ValueError("read from a closed Azure download")
-        return self._downloader.read(n)
-
-    def close(self) -> None:
-        self._downloader = None
-
-
-class _AzureUpload(Upload):
-    """Stage a block per part (up to AZURE_UPLOAD_MAX_CONN at once, on the core's PartPool);
-    commit the block list.
-
-    Staged blocks stay invisible until the commit, so abort only forgets them
-    (Azure discards uncommitted blocks). A file without parts is one Put Blob.
-    """
-
-    def __init__(self, storage: AzureStorage, client: Any, settings: Any, create_only: bool) -> None:
-        self._storage = storage
-        self._client = client
-        self._settings = settings
-        self._create_only = create_only
-        self._prefix = uuid.uuid4().hex[:24]
-        self._blocks: list[str] = []
-        self._parts = PartPool(storage.upload_max_conn)
-
-    def write_part(self, data: bytes) -> None:
-        block_id = base64.b64encode(f"{self._prefix}{len(self._blocks):08d}".encode()).decode()
-        self._blocks.append(block_id)
-        self._parts.submit(self._stage, block_id, data)
-
-    def _stage(self, block_id: str, data: bytes) -> None:
-        self._client.stage_block(block_id, data, length=len(data), timeout=self._storage.timeout)
-
-    def commit(self, tail: bytes) -> None:
-        # A refused create-only commit (the name is taken) is translated by the storage;
-        # after any failure the shared writer calls abort(), which stops the part pool.
-        timeout = self._storage.timeout
-        if not self._blocks:
-            # One request; overwrite=False makes the SDK send If-None-Match: *.
-            self._client.upload_blob(tail, length=len(tail), overwrite=not self._create_only,
-                                     content_settings=self._settings, max_concurrency=1, timeout=timeout)
-            return
-        if tail:
-            self.write_part(tail)
-        self._parts.wait()
-        conditions: dict[str, Any] = {}
-        if self._create_only:
-            from azure.core import MatchConditions
-
-            conditions = {"match_condition": MatchConditions.IfMissing}  # If-None-Match: *
-        self._client.commit_block_list(self._blocks, content_settings=self._settings, timeout=timeout,
-                                       **conditions)
-
-    def abort(self) -> None:
-        self._parts.cancel()
-        self._blocks = []
 
 
 def _is_conflict(exc: BaseException) -> bool:

@@ -1,0 +1,78 @@
+"""Moving bytes to and from Azure: a streamed download, and block uploads staged on the
+core's PartPool and committed as a block list."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from storages.core import PartPool, Upload
+
+
+class Download:
+    """A readable stream over a ``StorageStreamDownloader`` (which fetches chunk by chunk)."""
+
+    def __init__(self, downloader: Any) -> None:
+        self._downloader: Any = downloader
+
+    def read(self, n: int = -1) -> bytes:
+        if self._downloader is None:
+            raise ValueError("read from a closed Azure download")
+        return self._downloader.read(n)
+
+    def close(self) -> None:
+        self._downloader = None
+
+
+class BlockUpload(Upload):
+    """Stage a block per part (up to AZURE_UPLOAD_MAX_CONN at once, on the core's PartPool);
+    commit the block list.
+
+    Staged blocks stay invisible until the commit, so abort only forgets them
+    (Azure discards uncommitted blocks). A file without parts is one Put Blob.
+    """
+
+    def __init__(self, client: Any, settings: Any, create_only: bool, *, max_conn: int, timeout: int,
+                 conditions: dict[str, Any] | None = None) -> None:
+        self._timeout = timeout
+        self._conditions = conditions or {}  # of the commit (etag/match_condition)
+        self._client = client
+        self._settings = settings
+        self._create_only = create_only
+        self._prefix = uuid.uuid4().hex[:24]
+        self._blocks: list[str] = []
+        self._parts = PartPool(max_conn)
+
+    def write_part(self, data: bytes) -> None:
+        block_id = base64.b64encode(f"{self._prefix}{len(self._blocks):08d}".encode()).decode()
+        self._blocks.append(block_id)
+        self._parts.submit(self._stage, block_id, data)
+
+    def _stage(self, block_id: str, data: bytes) -> None:
+        self._client.stage_block(block_id, data, length=len(data), timeout=self._timeout)
+
+    def commit(self, tail: bytes) -> None:
+        # A refused create-only commit (the name is taken) is translated by the storage;
+        # after any failure the shared writer calls abort(), which stops the part pool.
+        timeout = self._timeout
+        if not self._blocks:
+            # One request; overwrite=False makes the SDK send If-None-Match: *.
+            self._client.upload_blob(tail, length=len(tail), overwrite=not self._create_only,
+                                     content_settings=self._settings, max_concurrency=1, timeout=timeout,
+                                     **self._conditions)
+            return
+        if tail:
+            self.write_part(tail)
+        self._parts.wait()
+        conditions: dict[str, Any] = dict(self._conditions)
+        if self._create_only:
+            from azure.core import MatchConditions
+
+            conditions = {"match_condition": MatchConditions.IfMissing}  # If-None-Match: *
+        self._client.commit_block_list(self._blocks, content_settings=self._settings, timeout=timeout,
+                                       **conditions)
+
+    def abort(self) -> None:
+        self._parts.cancel()
+        self._blocks = []
