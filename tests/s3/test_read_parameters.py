@@ -105,21 +105,26 @@ def test_version_id_reads_that_version(s3_emulator, make_storage):
     client = s3_emulator.client()
     client.put_bucket_versioning(Bucket=make_storage.bucket, VersioningConfiguration={"Status": "Enabled"})
     writer = make_storage(file_overwrite=True)
-    writer.save("doc.txt", ContentFile(b"first version"))
-    first = client.head_object(Bucket=make_storage.bucket, Key="doc.txt")["VersionId"]
-    writer.save("doc.txt", ContentFile(b"second"))
+    writer.save("terms.txt", ContentFile(b"first version"))
+    first_version = client.head_object(Bucket=make_storage.bucket, Key="terms.txt")["VersionId"]
+    writer.save("terms.txt", ContentFile(b"second"))
 
-    class Pinned(S3Storage):
+    class PinnedTerms(S3Storage):
         def get_object_parameters(self, name):
-            return {"VersionId": first} if name == "doc.txt" else {}
+            params = super().get_object_parameters(name)
+            if name == "terms.txt":
+                params["VersionId"] = first_version  # HEAD and GET read this version
+            return params
 
-    pinned = make_storage(Pinned)
-    assert pinned.open("doc.txt").read() == b"first version"
-    assert pinned.size("doc.txt") == len(b"first version")
-    with pinned.open("doc.txt") as f:
+    pinned = make_storage(PinnedTerms)
+    assert pinned.open("terms.txt").read() == b"first version"
+    assert pinned.size("terms.txt") == len(b"first version")
+    with pinned.open("terms.txt") as f:
         f.seek(6)
         assert f.read() == b"version"
-    assert writer.open("doc.txt").read() == b"second"
+    assert writer.open("terms.txt").read() == b"second"
+    pinned.save("other.txt", ContentFile(b"an upload takes no VersionId"))
+    assert writer.open("other.txt").read() == b"an upload takes no VersionId"
 
 
 def test_expected_bucket_owner_is_checked_on_reads(sse_c, make_storage):
