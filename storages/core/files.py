@@ -38,6 +38,8 @@ class ObjectInfo:
     content_type: str | None = None
     content_encoding: str | None = None
     etag: str | None = None
+    #: Gzip-compressed by the storage on upload (its metadata mark): reads decode it.
+    compressed: bool = False
 
 
 class Upload(ABC):
@@ -75,7 +77,6 @@ class FileHost(Protocol):
 
     part_size: int
     chunk_size: int
-    decode_gzip: bool
 
     def _key(self, name: str) -> str: ...
 
@@ -89,6 +90,13 @@ class FileHost(Protocol):
     def unexpected_error(self, exc: BaseException, name: str) -> BaseException: ...
 
     def size(self, name: str) -> int: ...
+
+
+def decodes(storage: Any, info: ObjectInfo | None) -> bool:
+    """Whether reads of an object with ``info`` from ``storage`` gunzip its bytes."""
+    if info is None or info.content_encoding != "gzip":
+        return False
+    return info.compressed or bool(getattr(storage, "decode_gzip", False))
 
 
 class _Reader(io.RawIOBase):
@@ -107,7 +115,9 @@ class _Reader(io.RawIOBase):
 
     # -- stream management -------------------------------------------------
     def _gzipped(self) -> bool:
-        return bool(self.info and self.info.content_encoding == "gzip" and self._storage.decode_gzip)
+        """Whether the bytes are decoded: gzip-encoded, and compressed by the storage itself
+        or its ``decode_gzip`` option asks for every gzip-encoded object."""
+        return decodes(self._storage, self.info)
 
     def _open_at(self, pos: int) -> None:
         self._close_stream()
@@ -330,7 +340,7 @@ class RemoteFile(File):
         if isinstance(self._raw, _Writer):
             return self._raw.tell()
         info = self.info
-        if info is not None and info.size is not None and info.content_encoding != "gzip":
+        if info is not None and info.size is not None and not decodes(self._storage, info):
             return info.size
         return self._storage.size(self.name)
 

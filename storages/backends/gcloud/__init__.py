@@ -31,7 +31,14 @@ from storages.core import (
     to_int,
     translated,
 )
-from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
+from storages.core.compress import (
+    DEFAULT_GZIP_CONTENT_TYPES,
+    GzipUpload,
+    has_compressed_mark,
+    metadata_headers,
+    should_gzip,
+    with_compressed_mark,
+)
 from storages.core.names import relative_to_root
 
 from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
@@ -100,6 +107,7 @@ class GoogleCloudStorage(BaseStorage):
         Option("expiration", ("GS_EXPIRATION",), datetime.timedelta(seconds=86400), convert=to_timedelta),
         Option("gzip", ("GS_IS_GZIPPED",), False, convert=to_bool),
         Option("gzip_content_types", ("GZIP_CONTENT_TYPES",), DEFAULT_GZIP_CONTENT_TYPES, convert=tuple),
+        Option("decode_gzip", ("GS_DECODE_GZIP",), False, convert=to_bool),
         Option("object_parameters", ("GS_OBJECT_PARAMETERS",), dict),
         Option("blob_chunk_size", ("GS_BLOB_CHUNK_SIZE",), None, convert=to_chunk_size),
         Option("custom_endpoint", ("GS_CUSTOM_ENDPOINT",)),
@@ -109,7 +117,6 @@ class GoogleCloudStorage(BaseStorage):
         Option("sa_email", ("GS_SA_EMAIL",)),
     )
     unsupported = {"accessed_time": "Google Cloud Storage does not record access times"}
-    decode_gzip = True
     sdk_modules, sdk_extra = ("google.cloud.storage",), "google"
     container_option, auto_create_option = "bucket_name", "auto_create_bucket"
     file_class = GoogleCloudFile
@@ -218,13 +225,13 @@ class GoogleCloudStorage(BaseStorage):
             raise FileNotFoundError(f"{key!r} does not exist in GCS bucket {self.bucket_name!r}")
         return ObjectInfo(size=blob.size, modified=blob.updated, created=blob.time_created,
                           content_type=blob.content_type, content_encoding=blob.content_encoding,
-                          etag=blob.etag)
+                          etag=blob.etag, compressed=has_compressed_mark(blob.metadata))
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         bucket = self.bucket
         url = (f"{self.client.api_endpoint}/download/storage/v1/b/{quote(bucket.name, safe='')}"
                f"/o/{quote(key, safe='')}?alt=media")
-        # Raw bytes as stored: gzip-encoded objects are decoded by the shared reader.
+        # Raw bytes as stored: the shared reader decodes what the storage compressed.
         headers = {"Accept-Encoding": "gzip"}
         if start:
             headers["Range"] = f"bytes={start}-"
@@ -250,6 +257,7 @@ class GoogleCloudStorage(BaseStorage):
                     and should_gzip(content_type, self.gzip_content_types))
         if compress:
             blob.content_encoding = "gzip"
+            blob.metadata = with_compressed_mark(blob.metadata)
         upload: Upload = GCSUpload(self.client, blob, create_only=create_only, content_type=content_type,
                                    predefined_acl=acl, missing_bucket=self.missing_container)
         return GzipUpload(upload, self.part_size) if compress else upload
@@ -360,6 +368,7 @@ def _info_from_headers(headers: Any) -> ObjectInfo:
         content_type=headers.get("Content-Type"),
         content_encoding=None if encoding in (None, "", "identity") else encoding,
         etag=headers.get("ETag"),
+        compressed=has_compressed_mark(metadata_headers(headers, "x-goog-meta-")),
     )
 
 

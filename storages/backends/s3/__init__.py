@@ -13,7 +13,13 @@ from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, split_listing, to_bool, to_int
-from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
+from storages.core.compress import (
+    DEFAULT_GZIP_CONTENT_TYPES,
+    GzipUpload,
+    has_compressed_mark,
+    should_gzip,
+    with_compressed_mark,
+)
 from storages.core.errors import ServiceUnavailable, StorageError, redact, translated
 from storages.core.names import relative_to_root
 
@@ -49,6 +55,7 @@ class S3Storage(S3Resources, BaseStorage):
         Option("querystring_expire", ("AWS_QUERYSTRING_EXPIRE",), 3600, convert=int),
         Option("gzip", ("AWS_IS_GZIPPED",), False, convert=to_bool),
         Option("gzip_content_types", ("GZIP_CONTENT_TYPES",), DEFAULT_GZIP_CONTENT_TYPES, convert=tuple),
+        Option("decode_gzip", ("AWS_S3_DECODE_GZIP",), False, convert=to_bool),
         Option("region_name", ("AWS_S3_REGION_NAME",), None),
         Option("use_ssl", ("AWS_S3_USE_SSL",), True, convert=to_bool),
         Option("verify", ("AWS_S3_VERIFY",), None),
@@ -79,7 +86,6 @@ class S3Storage(S3Resources, BaseStorage):
         "created_time": "S3 records only a last-modified time per object",
         "accessed_time": "S3 does not record access times",
     }
-    decode_gzip = True
     sdk_modules, sdk_extra = ("boto3",), "s3"
     container_option, auto_create_option = "bucket_name", "auto_create_bucket"
 
@@ -261,6 +267,7 @@ class S3Storage(S3Resources, BaseStorage):
                     and should_gzip(params["ContentType"], self.gzip_content_types))
         if compress:
             params["ContentEncoding"] = "gzip"
+            params["Metadata"] = with_compressed_mark(params.get("Metadata"))
         return params, compress
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
@@ -362,6 +369,7 @@ def _info(response: dict[str, Any], size: int | None) -> ObjectInfo:
     return ObjectInfo(
         size=size, modified=response.get("LastModified"), content_type=response.get("ContentType"),
         content_encoding=response.get("ContentEncoding"), etag=response.get("ETag"),
+        compressed=has_compressed_mark(response.get("Metadata")),
     )
 
 
