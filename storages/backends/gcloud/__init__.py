@@ -44,6 +44,7 @@ from storages.core.names import relative_to_root
 from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
 from .upload import TIMEOUT, GCSUpload, check_status
 
+_REFRESH_LOCK = threading.Lock()
 CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
 PUBLIC_ENDPOINT = "https://storage.googleapis.com"
@@ -330,12 +331,14 @@ class GoogleCloudStorage(BaseStorage):
                 ) from exc
 
     def _iam_sign_params(self) -> dict[str, str]:
-        """Sign through the IAM signBlob API with the caller's token (no key file)."""
+        """Sign through the IAM signBlob API with the caller's token (no key file), refreshed
+        first when missing or expired (tokens live an hour; a worker signs for longer)."""
         credentials = self.credentials or self.client._credentials
-        if not getattr(credentials, "token", None):
-            from google.auth.transport.requests import Request
+        with _REFRESH_LOCK:  # one refresh when many threads find the token expired
+            if not getattr(credentials, "token", None) or not credentials.valid:
+                from google.auth.transport.requests import Request
 
-            credentials.refresh(Request())
+                credentials.refresh(Request())
         email = self.sa_email or getattr(credentials, "service_account_email", None)
         if not email or email == "default":
             raise ImproperlyConfigured("GS_IAM_SIGN_BLOB needs the service account's e-mail: set GS_SA_EMAIL")
