@@ -159,13 +159,13 @@ class GCSEmulator(ProcessEmulator):
     def start(self) -> None:
         if self.started:
             return
+        from .gcs_sessions import GCSFront
         from .presign import GCSVerifier
-        from .proxy import HTTPFront
 
         self._choose()
         self.add_service_account(service_account_info())
         # The front's port is known before the program starts: it is the public host.
-        self.front = HTTPFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
+        self.front = GCSFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
                                upstream_host=self._upstream_host).bind()
         try:
             super().start()

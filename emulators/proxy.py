@@ -214,6 +214,9 @@ class HTTPFront:
                                  operation.bucket, f"{request.method} {request.target}",
                                  fault.kind if fault else None))
 
+    def answered(self, request: HTTPRequest, status: int, headers: Headers) -> None:
+        """The service answered ``request`` (whether or not its answer reaches the client)."""
+
     def error(self, status: int, request: HTTPRequest, *, code: str | None = None,
               message: str | None = None, details: str | None = None) -> tuple[list[tuple[str, str]], bytes]:
         if self.service is None:
@@ -419,6 +422,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 self._reset_connection()
                 return
             self.close_connection = True  # the rest of the request body is not read
+        self.front.answered(request, status, fields)
         if lost or (fault is not None and fault.reset_after == 0):
             report(None, 0, fields)  # the service did the work; its answer is lost
             self._reset_connection()

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile, File
 
+from storages.backends.gcloud.retry import ATTEMPTS
 from storages.core import ServiceUnavailable
 from storages.core.compress import COMPRESSED_MARK
 from tests.support import FailingSource
@@ -266,24 +267,27 @@ def test_unreachable_emulator_is_a_connection_error_naming_it(gcs_emulator):
         storage.open("x.txt")
 
 
-def test_server_errors_become_service_unavailable(proxied, proxy):
+def test_server_errors_become_service_unavailable(proxied, proxy, quick_retries):
     storage = proxied()
     storage.save("s.txt", ContentFile(b"s"))
-    proxy.inject(method="GET", path_contains="alt=media", status=503)
+    proxy.inject(method="GET", path_contains="alt=media", status=503, times=ATTEMPTS)  # outlasts the retries
     with pytest.raises(ServiceUnavailable, match="503"):
         storage.open("s.txt")
+    assert len(proxy.fired) == ATTEMPTS
     assert storage.open("s.txt").read() == b"s"
 
 
-def test_connection_cut_mid_read_is_an_error_not_a_short_file(proxied, proxy):
+def test_connection_cut_mid_read_is_an_error_not_a_short_file(proxied, proxy, quick_retries):
     storage = proxied()
     data = b"0123456789" * 300_000
     storage.save("cut.bin", ContentFile(data))
     proxy.inject(method="GET", path_contains="alt=media", cut_after=100_000)
+    # then no more progress: each of the read's retries (ATTEMPTS tries in all) is cut at once
+    proxy.inject(method="GET", path_contains="alt=media", cut_after=0, times=ATTEMPTS - 1)
     with pytest.raises(ConnectionError):
         with storage.open("cut.bin") as f:
             f.read()
-    assert proxy.fired and proxy.fired[0][2] == "cut"
+    assert [kind for _, _, kind in proxy.fired] == ["cut"] * ATTEMPTS
 
 
 def test_denied_is_a_permission_error(proxied, proxy):

@@ -42,6 +42,7 @@ from storages.core.compress import (
 from storages.core.names import relative_to_root
 
 from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
+from .retry import ResumingBody, retried
 from .upload import TIMEOUT, GCSUpload, check_status
 
 _REFRESH_LOCK = threading.Lock()
@@ -229,9 +230,18 @@ class GoogleCloudStorage(BaseStorage):
                           etag=blob.etag, compressed=has_compressed_mark(blob.metadata))
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
-        bucket = self.bucket
-        url = (f"{self.client.api_endpoint}/download/storage/v1/b/{quote(bucket.name, safe='')}"
+        response = retried(lambda: self._get_media(key, start), "download")
+        body = ResumingBody(response, start, lambda offset, generation: retried(
+            lambda: self._get_media(key, offset, generation), "download"))
+        return body, _info_from_headers(response.headers)
+
+    def _get_media(self, key: str, start: int, generation: str | None = None) -> Any:
+        """The streamed response of a media GET of ``key`` from byte ``start`` (of that
+        ``generation`` only, if given: 412 otherwise)."""
+        url = (f"{self.client.api_endpoint}/download/storage/v1/b/{quote(self.bucket.name, safe='')}"
                f"/o/{quote(key, safe='')}?alt=media")
+        if generation:
+            url += f"&ifGenerationMatch={generation}"
         # Raw bytes as stored: the shared reader decodes what the storage compressed.
         headers = {"Accept-Encoding": "gzip"}
         if start:
@@ -242,7 +252,7 @@ class GoogleCloudStorage(BaseStorage):
         except BaseException:
             response.close()
             raise
-        return _RawBody(response), _info_from_headers(response.headers)
+        return response
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         params = dict(self.get_object_parameters(relative_to_root(self.location, key)))
@@ -343,19 +353,6 @@ class GoogleCloudStorage(BaseStorage):
         if not email or email == "default":
             raise ImproperlyConfigured("GS_IAM_SIGN_BLOB needs the service account's e-mail: set GS_SA_EMAIL")
         return {"service_account_email": email, "access_token": credentials.token}
-
-
-class _RawBody:
-    """The undecoded body of a streamed download."""
-
-    def __init__(self, response: Any) -> None:
-        self._response = response
-
-    def read(self, n: int = -1) -> bytes:
-        return self._response.raw.read(None if n is None or n < 0 else n, decode_content=False)
-
-    def close(self) -> None:
-        self._response.close()
 
 
 def _info_from_headers(headers: Any) -> ObjectInfo:

@@ -1,5 +1,6 @@
 """Uploads to Google Cloud Storage: one multipart request for a small file, a
-resumable session (parts PUT as they come, cancelled on failure) otherwise."""
+resumable session (parts PUT as they come, resumed after transient errors
+(``.retry``), cancelled on failure) otherwise."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import logging
 from typing import Any, Callable
 
 from storages.core import ServiceUnavailable, Upload
+
+from .retry import ATTEMPTS, FINISHED, delays, is_transient, pause, persisted, session_status
 
 # The storage module's logger, so logging configured for it still applies.
 logger = logging.getLogger("storages.backends.gcloud")
@@ -56,19 +59,36 @@ class GCSUpload(Upload):
             except NotFound as exc:
                 raise self._missing_bucket() from exc
         end = self._offset + len(data)
-        sent = 0
-        for _ in range(5):  # the service may persist only part of a chunk: send the rest
-            response = self._put(data[sent:], f"bytes {self._offset + sent}-{end - 1}/*")
-            check_status(response, (308,))
-            persisted = _persisted(response.headers.get("Range"))
-            if persisted >= end:
-                break
-            if persisted < self._offset:
-                raise ServiceUnavailable(f"GCS lost acknowledged upload bytes ({persisted} < {self._offset})")
-            sent = persisted - self._offset
-        else:
-            raise ServiceUnavailable(f"GCS kept refusing bytes {self._offset}-{end - 1} of an upload")
+        self._send(data, end, total=None)
         self._offset = end
+
+    def _send(self, data: bytes, end: int, total: int | None) -> None:
+        """PUT ``data`` (bytes ``_offset``..``end``-1) until the session holds all of it (and,
+        given the ``total``, has made the object). A transient failure asks the session how
+        much it holds and resumes there; a part it held only in part is completed."""
+        sent = 0  # bytes of ``data`` the session holds
+        tries = delays()
+        for _ in range(ATTEMPTS + 5):  # the service may persist only part of a chunk: send the rest
+            try:
+                response = self._put(data[sent:], _content_range(self._offset + sent, end, total))
+                if total is not None and response.status_code in (200, 201):
+                    return
+                check_status(response, (308,))
+                held = persisted(response.headers.get("Range"))
+            except Exception as exc:
+                delay = next(tries, None)
+                if delay is None or not is_transient(exc):
+                    raise
+                pause(exc, f"upload of bytes {self._offset + sent}-{end - 1}", delay)
+                held = session_status(self._client, self._session, TIMEOUT)
+                if held == FINISHED and total is not None:
+                    return  # the last chunk made the object; only its answer was lost
+            if held == FINISHED or held < self._offset:
+                raise ServiceUnavailable(f"GCS lost acknowledged upload bytes ({held} < {self._offset})")
+            if held >= end and total is None:
+                return
+            sent = held - self._offset
+        raise ServiceUnavailable(f"GCS kept refusing bytes {self._offset}-{end - 1} of an upload")
 
     def commit(self, tail: bytes) -> None:
         from google.api_core.exceptions import NotFound
@@ -88,8 +108,7 @@ class GCSUpload(Upload):
                 # preconditions on resumable uploads, so check before finalising too.
                 raise FileExistsError(f"{self._blob.name!r} already exists")
             total = self._offset + len(tail)
-            content_range = f"bytes {self._offset}-{total - 1}/{total}" if tail else f"bytes */{total}"
-            check_status(self._put(tail, content_range), (200, 201))
+            self._send(tail, total, total=total)
         except BaseException:
             self.abort()
             raise
@@ -105,8 +124,8 @@ class GCSUpload(Upload):
             logger.warning("Could not cancel a GCS resumable upload session: %s", exc)
 
 
-def _persisted(range_header: str | None) -> int:
-    """Bytes the service holds, from a resumable 308's ``Range: bytes=0-N``."""
-    if not range_header or "-" not in range_header:
-        return 0
-    return int(range_header.rsplit("-", 1)[1]) + 1
+def _content_range(start: int, end: int, total: int | None) -> str:
+    """The ``Content-Range`` of a chunk of bytes ``start``..``end``-1 (none: a bare
+    finalisation) of an upload whose ``total`` size is known only with its last chunk."""
+    size = "*" if total is None else str(total)
+    return f"bytes {start}-{end - 1}/{size}" if end > start else f"bytes */{size}"
