@@ -159,7 +159,7 @@ class GCSEmulator(ProcessEmulator):
     def start(self) -> None:
         if self.started:
             return
-        from .gcs_sessions import GCSFront
+        from .gcs_front import GCSFront
         from .presign import GCSVerifier
 
         self._choose()

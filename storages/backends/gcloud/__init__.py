@@ -41,11 +41,12 @@ from storages.core.compress import (
 )
 from storages.core.names import relative_to_root
 
+from . import params as object_params
 from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
 from .retry import ResumingBody, retried
+from .signing import iam_sign_params
 from .upload import TIMEOUT, GCSUpload, check_status
 
-_REFRESH_LOCK = threading.Lock()
 CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
 PUBLIC_ENDPOINT = "https://storage.googleapis.com"
@@ -222,28 +223,40 @@ class GoogleCloudStorage(BaseStorage):
 
     # -- hooks -----------------------------------------------------------------
     def _stat(self, key: str) -> ObjectInfo:
-        blob = self.bucket.get_blob(key, timeout=TIMEOUT)
+        _, encryption_key, generation = object_params.split(self._params_of(key))
+        blob = self.bucket.get_blob(key, timeout=TIMEOUT,
+                                    encryption_key=encryption_key, generation=generation)
         if blob is None:
             raise FileNotFoundError(f"{key!r} does not exist in GCS bucket {self.bucket_name!r}")
         return ObjectInfo(size=blob.size, modified=blob.updated, created=blob.time_created,
                           content_type=blob.content_type, content_encoding=blob.content_encoding,
                           etag=blob.etag, compressed=has_compressed_mark(blob.metadata))
 
-    def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
-        response = retried(lambda: self._get_media(key, start), "download")
-        body = ResumingBody(response, start, lambda offset, generation: retried(
-            lambda: self._get_media(key, offset, generation), "download"))
-        return body, _info_from_headers(response.headers)
+    def _params_of(self, key: str) -> dict[str, Any]:
+        return dict(self.get_object_parameters(relative_to_root(self.location, key)))
 
-    def _get_media(self, key: str, start: int, generation: str | None = None) -> Any:
-        """The streamed response of a media GET of ``key`` from byte ``start`` (of that
-        ``generation`` only, if given: 412 otherwise)."""
+    def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
+        _, encryption_key, pinned = object_params.split(self._params_of(key))
+        headers = object_params.key_headers(encryption_key)
+
+        def get(offset: int, match: str | None = None) -> Any:
+            return retried(lambda: self._get_media(key, offset, headers, pinned, match), "download")
+
+        response = get(start)
+        return ResumingBody(response, start, get), _info_from_headers(response.headers)
+
+    def _get_media(self, key: str, start: int, headers: dict[str, str], generation: int | None,
+                   match: str | None) -> Any:
+        """The streamed response of a media GET of ``key`` from byte ``start``: of that
+        ``generation``, and only if the generation read is still ``match`` (412 otherwise)."""
         url = (f"{self.client.api_endpoint}/download/storage/v1/b/{quote(self.bucket.name, safe='')}"
                f"/o/{quote(key, safe='')}?alt=media")
         if generation:
-            url += f"&ifGenerationMatch={generation}"
+            url += f"&generation={generation}"
+        elif match:
+            url += f"&ifGenerationMatch={match}"
         # Raw bytes as stored: the shared reader decodes what the storage compressed.
-        headers = {"Accept-Encoding": "gzip"}
+        headers = {**headers, "Accept-Encoding": "gzip"}
         if start:
             headers["Range"] = f"bytes={start}-"
         response = self.client._http.request("GET", url, headers=headers, stream=True, timeout=TIMEOUT)
@@ -255,10 +268,10 @@ class GoogleCloudStorage(BaseStorage):
         return response
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
-        params = dict(self.get_object_parameters(relative_to_root(self.location, key)))
+        params, encryption_key, _ = object_params.split(self._params_of(key))
         acl = params.pop("acl", self.default_acl)
         content_type = params.pop("content_type", content_type)
-        blob = self.bucket.blob(key)
+        blob = self.bucket.blob(key, encryption_key=encryption_key)
         blob.content_type = content_type  # in the metadata: emulators ignore X-Upload-Content-Type
         for prop, value in params.items():
             if not isinstance(getattr(type(blob), prop, None), property):
@@ -270,12 +283,24 @@ class GoogleCloudStorage(BaseStorage):
             blob.content_encoding = "gzip"
             blob.metadata = with_compressed_mark(blob.metadata)
         upload: Upload = GCSUpload(self.client, blob, create_only=create_only, content_type=content_type,
-                                   predefined_acl=acl, missing_bucket=self.missing_container)
+                                   predefined_acl=acl, missing_bucket=self.missing_container,
+                                   headers=object_params.key_headers(encryption_key))
         return GzipUpload(upload, self.part_size) if compress else upload
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
-        """Blob properties (plus ``acl``) for ``name``; override to vary them per file."""
+        """Blob properties (plus ``acl``) for ``name``; override to vary them per file. Also
+        ``encryption_key`` (a customer-supplied key: uploads and reads) and ``generation``
+        (reads): see ``.params``."""
         return dict(self.object_parameters or {})
+
+    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        kwargs = super()._without_secrets(kwargs)
+        if "object_parameters" in kwargs:
+            kwargs["object_parameters"] = object_params.without_secrets(kwargs["object_parameters"])
+        return kwargs
+
+    def _secret_strings(self) -> list[str]:
+        return super()._secret_strings() + object_params.secret_values(self.object_parameters)
 
     def _delete(self, key: str) -> bool:
         from google.api_core.exceptions import NotFound
@@ -341,18 +366,8 @@ class GoogleCloudStorage(BaseStorage):
                 ) from exc
 
     def _iam_sign_params(self) -> dict[str, str]:
-        """Sign through the IAM signBlob API with the caller's token (no key file), refreshed
-        first when missing or expired (tokens live an hour; a worker signs for longer)."""
-        credentials = self.credentials or self.client._credentials
-        with _REFRESH_LOCK:  # one refresh when many threads find the token expired
-            if not getattr(credentials, "token", None) or not credentials.valid:
-                from google.auth.transport.requests import Request
-
-                credentials.refresh(Request())
-        email = self.sa_email or getattr(credentials, "service_account_email", None)
-        if not email or email == "default":
-            raise ImproperlyConfigured("GS_IAM_SIGN_BLOB needs the service account's e-mail: set GS_SA_EMAIL")
-        return {"service_account_email": email, "access_token": credentials.token}
+        """Sign through the IAM signBlob API with the caller's token (no key file)."""
+        return iam_sign_params(self.credentials or self.client._credentials, self.sa_email)
 
 
 def _info_from_headers(headers: Any) -> ObjectInfo:

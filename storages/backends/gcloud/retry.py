@@ -98,7 +98,7 @@ def persisted(range_header: str | None) -> int:
 class ResumingBody:
     """The undecoded body of a streamed download that resumes where it was cut.
 
-    ``reopen(offset, generation)`` makes a new ranged request for that generation and
+    ``reopen(offset, generation)`` makes a new ranged request, of that generation only, and
     returns its response; the object replaced meanwhile (412, 416, another generation)
     is an error, never bytes stitched on."""
 

@@ -33,8 +33,10 @@ class GCSUpload(Upload):
     part pool). ``abort`` cancels the session; nothing is visible before the end."""
 
     def __init__(self, client: Any, blob: Any, *, create_only: bool, content_type: str | None,
-                 predefined_acl: str | None, missing_bucket: Callable[[], Exception]) -> None:
+                 predefined_acl: str | None, missing_bucket: Callable[[], Exception],
+                 headers: dict[str, str] | None = None) -> None:
         self._client = client
+        self._headers = headers or {}  # a customer-supplied key's, on every chunk
         self._missing_bucket = missing_bucket
         self._blob = blob
         self._create_only = create_only
@@ -45,7 +47,7 @@ class GCSUpload(Upload):
 
     def _put(self, data: bytes, content_range: str) -> Any:
         return self._client._http.request(
-            "PUT", self._session, data=data, headers={"Content-Range": content_range},
+            "PUT", self._session, data=data, headers={**self._headers, "Content-Range": content_range},
             timeout=TIMEOUT, allow_redirects=False)
 
     def write_part(self, data: bytes) -> None:

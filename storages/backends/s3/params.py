@@ -11,8 +11,9 @@ shown (:func:`secret_values`, :func:`without_secrets`).
 
 from __future__ import annotations
 
-import base64
 from typing import Any, Mapping
+
+from storages.core.keyed import key_texts, without_keys
 
 #: Parameters HEAD and GET take (boto3's ``S3Transfer.ALLOWED_DOWNLOAD_ARGS``).
 READ = ("ChecksumMode", "VersionId", "SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5",
@@ -45,22 +46,10 @@ def part_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def secret_values(params: Any) -> list[str]:
-    """The texts under which a secret of ``params`` could appear in a message: the key as
-    given (text, or bytes read as Latin-1) and base64-encoded, as it travels."""
-    if not isinstance(params, Mapping):
-        return []
-    found = []
-    for name in SECRET:
-        value = params.get(name)
-        if isinstance(value, str):
-            value = value.encode("utf-8")
-        if isinstance(value, (bytes, bytearray)) and value:
-            found += [bytes(value).decode("latin-1"), base64.b64encode(value).decode()]
-    return found
+    """The texts under which an SSE-C key of ``params`` could appear in a message."""
+    return key_texts(params, SECRET)
 
 
 def without_secrets(params: Any) -> Any:
     """``params`` without its SSE-C entries (what pickles and migrations may carry)."""
-    if not isinstance(params, Mapping):
-        return params
-    return {k: v for k, v in params.items() if k not in SSE_C}
+    return without_keys(params, SSE_C)
