@@ -28,6 +28,7 @@ import threading
 from typing import Any
 
 from .classify import HTTPRequest
+from .customer_keys import MISSING, UNEXPECTED, WRONG, KeyLedger
 from .http_wire import Body
 from .proxy import Denial, HTTPFront
 
@@ -61,12 +62,11 @@ class GCSFront(HTTPFront):
         self._lock = threading.Lock()
         self._held: dict[str, int] = {}  # upload_id -> bytes the session holds
         self._done: dict[str, tuple[str, str]] = {}  # upload_id -> (bucket, key) of its object
-        self._keyed: dict[tuple[str, str], str | None] = {}  # (bucket, key) -> its key's SHA-256
-        self._session_keys: dict[str, str | None] = {}  # upload_id -> the key it was begun with
+        self._keys = KeyLedger()  # resumable uploads are known by their upload_id
 
     def verify(self, request: HTTPRequest, body: Body) -> Denial | None:
         denial = super().verify(request, body)
-        if denial is None and request.method == "GET" and (self._keyed or request.header(KEY)):
+        if denial is None and request.method == "GET" and (self._keys or request.header(KEY)):
             denial = self._check_key(request)
         if request.method == "POST" and request.query.get("uploadType") == "multipart":
             # The object's name is in the body, readable now, not once it was forwarded.
@@ -89,19 +89,15 @@ class GCSFront(HTTPFront):
         given = _key_digest(request)
         if isinstance(given, Denial):
             return given
-        with self._lock:
-            if (operation.bucket, operation.key) not in self._keyed:
-                return None  # unknown here (stored directly): the service answers
-            stored = self._keyed[(operation.bucket, operation.key)]
-        if stored is None and given is not None:
+        verdict = self._keys.verdict((operation.bucket, operation.key), given)
+        if verdict == UNEXPECTED:
             return Denial(400, "ResourceNotEncryptedWithCustomerEncryptionKey",
                           "The target object is not encrypted by a customer-supplied encryption key.")
-        if stored is not None and given is None:
+        if verdict == MISSING:
             return Denial(400, "ResourceIsEncryptedWithCustomerEncryptionKey",
                           "The target object is encrypted by a customer-supplied encryption key.")
-        if stored != given:
-            return Denial(400, "customerEncryptionKeyIsIncorrect",
-                          "The provided encryption key is incorrect.")
+        if verdict == WRONG:
+            return Denial(400, "customerEncryptionKeyIsIncorrect", "The provided key is incorrect.")
         return None
 
     def error(self, status: int, request: HTTPRequest, *, code: str | None = None,
@@ -118,10 +114,9 @@ class GCSFront(HTTPFront):
 
     def answered(self, request: HTTPRequest, status: int, headers: Any) -> None:
         super().answered(request, status, headers)
-        if request.method == "DELETE" and status == 204 and self._keyed:
+        if request.method == "DELETE" and status == 204 and self._keys:
             operation = self.classify(request)
-            with self._lock:
-                self._keyed.pop((operation.bucket, operation.key), None)
+            self._keys.forget((operation.bucket, operation.key))
         if request.method not in ("POST", "PUT") or "/upload/" not in request.raw_path:
             return
         upload_id = request.query.get("upload_id")
@@ -132,13 +127,12 @@ class GCSFront(HTTPFront):
             with self._lock:
                 session = location.split("upload_id=", 1)[1].split("&", 1)[0]
                 self._held[session] = 0
-                self._session_keys[session] = given
+            self._keys.begin(session, given)
             return
         if upload_id is None:
             where = getattr(request, "_where", None)
             if status == 200 and where is not None:  # a one-request upload made its object
-                with self._lock:
-                    self._keyed[where] = given
+                self._keys.store(where, given)
             return
         with self._lock:
             if status == 308:
@@ -148,4 +142,4 @@ class GCSFront(HTTPFront):
                 operation = self.classify(request)
                 self._held.pop(upload_id, None)
                 self._done[upload_id] = (operation.bucket, operation.key)
-                self._keyed[(operation.bucket, operation.key)] = self._session_keys.pop(upload_id, None)
+                self._keys.finish(upload_id, (operation.bucket, operation.key))

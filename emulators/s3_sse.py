@@ -24,10 +24,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import threading
 from typing import Any
 
 from .classify import HTTPRequest
+from .customer_keys import MISSING, UNEXPECTED, WRONG, KeyLedger
 from .http_wire import Body
 from .ops import Operation
 from .proxy import Denial, HTTPFront
@@ -70,17 +70,11 @@ class SSECFront(HTTPFront):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._lock = threading.Lock()
-        self._stored: dict[tuple[str, str], str] = {}  # (bucket, key) -> key MD5
-        self._pending: dict[tuple[str, str], str] = {}  # multipart uploads begun with SSE-C
-        self._plain: set[tuple[str, str]] = set()  # objects stored without SSE-C
+        self._keys = KeyLedger()  # multipart uploads are known by their (bucket, key)
 
     def forget(self) -> None:
         """Forget every object (the emulator was wiped)."""
-        with self._lock:
-            self._stored.clear()
-            self._pending.clear()
-            self._plain.clear()
+        self._keys.forget()
 
     def verify(self, request: HTTPRequest, body: Body) -> Denial | None:
         denial = super().verify(request, body)
@@ -89,31 +83,28 @@ class SSECFront(HTTPFront):
             denial = Denial(403, "AccessDenied", "Access Denied")
         if denial is not None or request.method not in ("GET", "HEAD", "PUT", "POST"):
             return denial
-        if not (self._stored or self._pending or request.header(ALGORITHM) or request.header(KEY)):
+        if not (self._keys or request.header(ALGORITHM) or request.header(KEY)):
             return None  # nothing to check (the common case): no need to classify
         operation = self.classify(request)
         given = _customer_key(request)
         if isinstance(given, Denial):
             return given
         where = (operation.bucket, operation.key)
-        with self._lock:
-            if operation.name in _READS and "versionId" not in request.query:
-                stored = self._stored.get(where)
-            elif operation.name in _PARTS:
-                stored = self._pending.get(where)
-            else:
-                return None
-            plain = where in self._plain
-        if stored is None:
-            if given is not None and operation.name in _READS and plain:
-                return Denial(400, "InvalidRequest", "The encryption parameters are not applicable to this "
-                              "object.")
+        if operation.name in _READS and "versionId" not in request.query:
+            verdict = self._keys.verdict(where, given)
+        elif operation.name in _PARTS:
+            begun = self._keys.began_with(where)
+            verdict = None if begun is None else self._keys.verdict_of(begun, given)
+        else:
             return None
-        if given is None:
+        if verdict == UNEXPECTED:
+            return Denial(400, "InvalidRequest",
+                          "The encryption parameters are not applicable to this object.")
+        if verdict == MISSING:
             return Denial(400, "InvalidRequest", _STORED_WITH_SSE_C if operation.name in _READS else
                           "The multipart upload initiate requested encryption. Subsequent part requests "
                           "must include the appropriate encryption parameters.")
-        if given != stored:
+        if verdict == WRONG:
             return Denial(403, "AccessDenied", "Access Denied")
         return None
 
@@ -126,24 +117,11 @@ class SSECFront(HTTPFront):
         where = (operation.bucket, operation.key)
         given = _customer_key(request)
         given = None if isinstance(given, Denial) else given
-        with self._lock:
-            if operation.name in ("put", "copy"):
-                self._store(where, given)
-            elif operation.name == "create_multipart":
-                if given is None:
-                    self._pending.pop(where, None)
-                else:
-                    self._pending[where] = given
-            elif operation.name == "complete_multipart":
-                self._store(where, self._pending.pop(where, None))
-            elif operation.name == "delete":
-                self._stored.pop(where, None)
-                self._plain.discard(where)
-
-    def _store(self, where: tuple[str, str], md5: str | None) -> None:
-        if md5 is None:
-            self._stored.pop(where, None)
-            self._plain.add(where)
-        else:
-            self._stored[where] = md5
-            self._plain.discard(where)
+        if operation.name in ("put", "copy"):
+            self._keys.store(where, given)
+        elif operation.name == "create_multipart":
+            self._keys.begin(where, given)
+        elif operation.name == "complete_multipart":
+            self._keys.finish(where, where)
+        elif operation.name == "delete":
+            self._keys.forget(where)
