@@ -12,13 +12,10 @@ does: reading (Get Blob, Get Blob Properties) such a blob without the key is 409
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 from typing import Any
 
 from .classify import HTTPRequest
-from .customer_keys import MISSING, UNEXPECTED, WRONG, KeyLedger
+from .customer_keys import MISSING, UNEXPECTED, WRONG, BadKey, KeyLedger, key_digest
 from .http_wire import Body
 from .ops import Operation
 from .proxy import Denial, HTTPFront
@@ -38,18 +35,12 @@ _DENIALS = {
 
 def _key_digest(request: HTTPRequest) -> str | Denial | None:
     """The SHA-256 (base64) of the request's customer key; None without one."""
-    key = request.header(KEY)
-    if not key:
-        return None
     try:
-        raw = base64.b64decode(key, validate=True)
-    except (binascii.Error, ValueError):
-        raw = b""
-    digest = base64.b64encode(hashlib.sha256(raw).digest()).decode()
-    if len(raw) != 32 or request.header(KEY_SHA256) != digest:
+        return key_digest(request, algorithm="x-ms-encryption-algorithm", key=KEY, digest=KEY_SHA256,
+                          hash_name="sha256")
+    except BadKey:
         return Denial(400, "InvalidHeaderValue",
                       "The value for one of the HTTP headers is not in the correct format.")
-    return digest
 
 
 class AzureFront(HTTPFront):

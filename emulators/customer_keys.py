@@ -5,13 +5,47 @@ accepted, and check reads against it as the real service does."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import threading
 from typing import Hashable
+
+from .classify import HTTPRequest
 
 Where = tuple[str, str]  # (bucket or container, key)
 
 #: :meth:`KeyLedger.verdict` results.
 MISSING, WRONG, UNEXPECTED = "missing", "wrong", "unexpected"
+
+
+class BadKey(ValueError):
+    """Key headers the service refuses; ``reason``: "algorithm", "key" or "digest"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def key_digest(request: HTTPRequest, *, algorithm: str, key: str, digest: str, hash_name: str) -> str | None:
+    """The ``hash_name`` digest (base64) of the customer key in the request's ``key`` header,
+    None without key headers; :class:`BadKey` unless the ``algorithm`` header says AES256,
+    the key is 32 bytes of base64 and the ``digest`` header, if sent, matches it."""
+    named_algorithm, given_key, given_digest = (request.header(name) for name in (algorithm, key, digest))
+    if not (named_algorithm or given_key or given_digest):
+        return None
+    if named_algorithm != "AES256" or not given_key:
+        raise BadKey("algorithm")
+    try:
+        raw = base64.b64decode(given_key, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:  # AES256: a 256-bit key
+        raise BadKey("key")
+    computed = base64.b64encode(hashlib.new(hash_name, raw).digest()).decode()
+    if given_digest and given_digest != computed:
+        raise BadKey("digest")
+    return computed
 
 
 class KeyLedger:

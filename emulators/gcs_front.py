@@ -21,14 +21,12 @@ reads of a named ``generation`` are not checked.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import threading
 from typing import Any
 
 from .classify import HTTPRequest
-from .customer_keys import MISSING, UNEXPECTED, WRONG, KeyLedger
+from .customer_keys import MISSING, UNEXPECTED, WRONG, BadKey, KeyLedger, key_digest
 from .http_wire import Body
 from .proxy import Denial, HTTPFront
 
@@ -39,19 +37,11 @@ KEY, KEY_SHA256 = "x-goog-encryption-key", "x-goog-encryption-key-sha256"
 
 def _key_digest(request: HTTPRequest) -> str | Denial | None:
     """The SHA-256 (base64) of the request's customer key; None without one."""
-    key = request.header(KEY)
-    if not key:
-        return None
     try:
-        raw = base64.b64decode(key, validate=True)
-    except ValueError:
-        raw = b""
-    digest = base64.b64encode(hashlib.sha256(raw).digest()).decode()
-    if len(raw) != 32 or request.header("x-goog-encryption-algorithm") != "AES256" or \
-            request.header(KEY_SHA256, digest) != digest:
-        return Denial(400, "customerEncryptionKeyFormatIsInvalid",
-                      "Missing or invalid customer encryption key.")
-    return digest
+        return key_digest(request, algorithm="x-goog-encryption-algorithm", key=KEY, digest=KEY_SHA256,
+                          hash_name="sha256")
+    except BadKey:
+        return Denial(400, "customerEncryptionKeyFormatIsInvalid", "Missing or invalid encryption key.")
 
 
 class GCSFront(HTTPFront):

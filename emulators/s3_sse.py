@@ -21,13 +21,10 @@ to moto's account (:data:`ACCOUNT`); any other expected owner gets 403 ``AccessD
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 from typing import Any
 
 from .classify import HTTPRequest
-from .customer_keys import MISSING, UNEXPECTED, WRONG, KeyLedger
+from .customer_keys import MISSING, UNEXPECTED, WRONG, BadKey, KeyLedger, key_digest
 from .http_wire import Body
 from .ops import Operation
 from .proxy import Denial, HTTPFront
@@ -44,25 +41,20 @@ _STORED_WITH_SSE_C = ("The object was stored using a form of Server Side Encrypt
                       "parameters must be provided to retrieve the object.")
 
 
+_BAD_KEY = {
+    "algorithm": "Requests specifying Server Side Encryption with Customer provided keys must provide a "
+                 "valid encryption algorithm and key.",
+    "key": "The secret key was invalid for the specified algorithm.",
+    "digest": "The calculated MD5 hash of the key did not match the hash that was provided.",
+}
+
+
 def _customer_key(request: HTTPRequest) -> str | Denial | None:
     """The MD5 (base64) of the request's customer key; None without SSE-C headers."""
-    algorithm, key, md5 = (request.header(name) for name in (ALGORITHM, KEY, KEY_MD5))
-    if not (algorithm or key or md5):
-        return None
-    if algorithm != "AES256" or not key:
-        return Denial(400, "InvalidArgument", "Requests specifying Server Side Encryption with Customer "
-                      "provided keys must provide a valid encryption algorithm and key.")
     try:
-        raw = base64.b64decode(key, validate=True)
-    except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) != 32:  # AES256: a 256-bit key
-        return Denial(400, "InvalidArgument", "The secret key was invalid for the specified algorithm.")
-    digest = base64.b64encode(hashlib.md5(raw).digest()).decode()
-    if md5 and md5 != digest:
-        return Denial(400, "InvalidArgument",
-                      "The calculated MD5 hash of the key did not match the hash that was provided.")
-    return digest
+        return key_digest(request, algorithm=ALGORITHM, key=KEY, digest=KEY_MD5, hash_name="md5")
+    except BadKey as bad:
+        return Denial(400, "InvalidArgument", _BAD_KEY[bad.reason])
 
 
 class SSECFront(HTTPFront):

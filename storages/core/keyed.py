@@ -29,3 +29,22 @@ def without_keys(params: Any, names: Iterable[str]) -> Any:
         return params
     dropped = set(names)
     return {k: v for k, v in params.items() if k not in dropped}
+
+
+class KeyedObjectParameters:
+    """Storage mixin (before ``BaseStorage``): the ``object_parameters`` option may hold
+    customer keys; ``key_rules`` (a module with ``secret_values(params)`` and
+    ``without_secrets(params)``) says which. They are redacted from messages and left
+    out of pickles and ``deconstruct()``; a restored storage gets them again from settings."""
+
+    key_rules: Any
+    object_parameters: Any
+
+    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        kwargs = super()._without_secrets(kwargs)  # type: ignore[misc]
+        if "object_parameters" in kwargs:
+            kwargs["object_parameters"] = self.key_rules.without_secrets(kwargs["object_parameters"])
+        return kwargs
+
+    def _secret_strings(self) -> list[str]:
+        return super()._secret_strings() + self.key_rules.secret_values(self.object_parameters)  # type: ignore[misc]

@@ -29,6 +29,7 @@ from storages.core import (
     to_int,
     translated,
 )
+from storages.core.keyed import KeyedObjectParameters
 
 from . import params as object_params
 from .compat import AzureCompat, AzureStorageFile
@@ -46,7 +47,7 @@ def _blob() -> Any:
     return require("azure.storage.blob", AzureStorage.sdk_extra)
 
 
-class AzureStorage(AzureCompat, BaseStorage):
+class AzureStorage(KeyedObjectParameters, AzureCompat, BaseStorage):
     """Files in an Azure Blob Storage container (which must already exist)."""
 
     options = (
@@ -79,6 +80,7 @@ class AzureStorage(AzureCompat, BaseStorage):
     #: Blobs per listing page (None: the service's default, 5000).
     list_page_size: int | None = None
     sdk_modules, sdk_extra = ("azure.storage.blob",), "azure"
+    key_rules = object_params  # customer keys in object_parameters: secrets
     container_option, container_kind = "azure_container", "container"
     file_class = AzureStorageFile
 
@@ -262,15 +264,6 @@ class AzureStorage(AzureCompat, BaseStorage):
         """ContentSettings keywords for blob ``name`` (AZURE_OBJECT_PARAMETERS); override per file.
         Also ``cpk`` (uploads and reads), ``version_id`` and ``snapshot`` (reads): ``.params``."""
         return dict(self.object_parameters)
-
-    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        kwargs = super()._without_secrets(kwargs)
-        if "object_parameters" in kwargs:
-            kwargs["object_parameters"] = object_params.without_secrets(kwargs["object_parameters"])
-        return kwargs
-
-    def _secret_strings(self) -> list[str]:
-        return super()._secret_strings() + object_params.secret_values(self.object_parameters)
 
     def _delete(self, key: str) -> bool:
         errors = self._require("azure.core.exceptions")

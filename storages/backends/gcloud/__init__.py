@@ -39,6 +39,7 @@ from storages.core.compress import (
     should_gzip,
     with_compressed_mark,
 )
+from storages.core.keyed import KeyedObjectParameters
 from storages.core.names import relative_to_root
 
 from . import params as object_params
@@ -92,7 +93,7 @@ def to_endpoint(value: Any) -> str | None:
     return text if "://" in text else f"http://{text}"
 
 
-class GoogleCloudStorage(BaseStorage):
+class GoogleCloudStorage(KeyedObjectParameters, BaseStorage):
     """Files in a Google Cloud Storage bucket."""
 
     options = (
@@ -123,6 +124,7 @@ class GoogleCloudStorage(BaseStorage):
     sdk_modules, sdk_extra = ("google.cloud.storage",), "google"
     container_option, auto_create_option = "bucket_name", "auto_create_bucket"
     file_class = GoogleCloudFile
+    key_rules = object_params  # customer keys in object_parameters: secrets
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -292,15 +294,6 @@ class GoogleCloudStorage(BaseStorage):
         ``encryption_key`` (a customer-supplied key: uploads and reads) and ``generation``
         (reads): see ``.params``."""
         return dict(self.object_parameters or {})
-
-    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        kwargs = super()._without_secrets(kwargs)
-        if "object_parameters" in kwargs:
-            kwargs["object_parameters"] = object_params.without_secrets(kwargs["object_parameters"])
-        return kwargs
-
-    def _secret_strings(self) -> list[str]:
-        return super()._secret_strings() + object_params.secret_values(self.object_parameters)
 
     def _delete(self, key: str) -> bool:
         from google.api_core.exceptions import NotFound

@@ -21,6 +21,7 @@ from storages.core.compress import (
     with_compressed_mark,
 )
 from storages.core.errors import ServiceUnavailable, StorageError, redact, translated
+from storages.core.keyed import KeyedObjectParameters
 from storages.core.names import relative_to_root
 
 from . import params as object_params
@@ -33,7 +34,7 @@ NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound"}
 DENIED_CODES = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"}
 
 
-class S3Storage(S3Resources, BaseStorage):
+class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
     """Files in an S3 bucket (or any S3-compatible service via ``AWS_S3_ENDPOINT_URL``)."""
 
     options = (
@@ -82,6 +83,7 @@ class S3Storage(S3Resources, BaseStorage):
     #: Upstream's deprecated class attribute: a botocore ``Config`` used as AWS_S3_CLIENT_CONFIG.
     config: Any = None
     file_class = S3File
+    key_rules = object_params  # customer keys in object_parameters: secrets
     unsupported = {
         "created_time": "S3 records only a last-modified time per object",
         "accessed_time": "S3 does not record access times",
@@ -278,14 +280,6 @@ class S3Storage(S3Resources, BaseStorage):
         return dict(self.object_parameters or {})
 
     # -- secrets in object parameters (SSE-C keys) ---------------------------------
-    def _without_secrets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        kwargs = super()._without_secrets(kwargs)
-        if "object_parameters" in kwargs:
-            kwargs["object_parameters"] = object_params.without_secrets(kwargs["object_parameters"])
-        return kwargs
-
-    def _secret_strings(self) -> list[str]:
-        return super()._secret_strings() + object_params.secret_values(self.object_parameters)
 
     def unexpected_error(self, exc: BaseException, name: str) -> StorageError:
         error = super().unexpected_error(exc, name)
