@@ -44,7 +44,7 @@ from .docker_engine import (
 )
 from .dropbox import ACCESS_TOKEN, DropboxEmulator
 from .ftp import FTPEmulator
-from .gcs import GCSEmulator
+from .gcs import GCSEmulator, service_account_info
 from .modes import native_only
 from .registry import emulator_class
 from .s3 import DEFAULT_BUCKET, S3Emulator
@@ -154,6 +154,10 @@ class ContainerService:
         return (out + err).decode(errors="replace")
 
     def stop(self, **_: Any) -> None:
+        front, self.front = getattr(self, "front", None), None  # type: ignore[assignment]
+        if front is not None:
+            front.stop()
+        self.service_port = None  # type: ignore[assignment]
         container, self._container = self._container, None
         if container is not None and container._container is not None:
             try:
@@ -172,14 +176,18 @@ class ContainerService:
 
 
 class S3Container(ContainerService, S3Emulator):
-    """moto's server in the compose file's ``motoserver/moto`` image."""
+    """moto's server in the compose file's ``motoserver/moto`` image, behind the same
+    observation proxy as the native emulator: requests are recorded, faults injected, and
+    presigned URLs and POST policies checked as S3 checks them (moto accepts any)."""
 
     def __init__(self) -> None:
         super().__init__()
         self._container_setup()
 
     def after_container_start(self) -> None:
+        self.open_front()
         self._create_bucket(DEFAULT_BUCKET)
+
 
 
 class GCSContainer(ContainerService, GCSEmulator):
@@ -191,8 +199,20 @@ class GCSContainer(ContainerService, GCSEmulator):
         self.program = "fake-gcs-server"
 
     def after_container_start(self) -> None:
+        from .gcs_front import GCSFront
+        from .presign import GCSVerifier
+
         self._workdir = self.scratch()
+        self.add_service_account(service_account_info())
+        self.front = GCSFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
+                               upstream_host=self._container_host)
         self.after_start()
+
+    def _container_host(self, request: Any) -> str | None:
+        """XML-API requests carry the public host the container's fake-gcs-server was given."""
+        if request.raw_path.startswith(("/storage/", "/upload/", "/download/", "/batch/")):
+            return None
+        return f"{self.host}:{self.service_port}"
 
 
 class AzureContainer(ContainerService, AzureEmulator):

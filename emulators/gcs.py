@@ -194,7 +194,9 @@ class GCSEmulator(ProcessEmulator):
         if self.program == FAKE_GCS_SERVER:
             return [str(self._binary), "-scheme", "http", "-host", self.host, "-port", str(port),
                     "-backend", "memory", "-public-host", public,
-                    "-external-url", f"http://{self.host}:{port}", "-log-level", "error"]
+                    "-external-url", f"http://{self.host}:{port}", "-log-level", "error",
+                    # Browsers may send a direct upload's size range (CORS preflights allow it).
+                    "-cors-headers", "x-goog-content-length-range"]
         return [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", self.host,
                 "--port", str(port), "--in-memory", "--quiet"]
 

@@ -109,6 +109,8 @@ class S3Verifier:
         self.now = now
 
     def __call__(self, request: HTTPRequest, body: Body) -> Denial | None:
+        if request.method == "OPTIONS":
+            return None  # a browser's CORS preflight: the bucket's CORS rules answer it, unsigned
         if "Signature" not in request.target and "X-Amz-Algorithm" not in request.target and not (
                 request.method == "POST" and "multipart/form-data" in request.header("Content-Type")):
             return None  # no query signature, no browser upload: nothing to check
@@ -119,6 +121,8 @@ class S3Verifier:
             return self._v2(request)
         if request.method == "POST" and "multipart/form-data" in request.header("Content-Type"):
             bucket, _, key = request.path.lstrip("/").partition("/")
+            if not bucket:  # a POST to a bucket's own host (virtual-hosted style)
+                bucket, key = _host_bucket(request.header("Host")), ""
             if bucket and not key:
                 return self._post(request, body, bucket)
         return None
@@ -294,6 +298,15 @@ class S3Verifier:
         return None
 
 
+def _host_bucket(host: str) -> str:
+    """The bucket a virtual-hosted request names in its Host, as moto reads it (the first
+    label); '' for a host that is the service's own (an IP address, localhost, no dot)."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if "." not in name or re.match(r"localhost|s3[.-]|[\d.]+$|\[", name):
+        return ""
+    return name.split(".", 1)[0]
+
+
 #: Form fields a POST policy need not list (S3: these, and x-ignore-*).
 _POST_EXEMPT = {"policy", "x-amz-signature", "signature", "awsaccesskeyid", "file"}
 _MAX_PRE_DATA = 20 * 1024
@@ -378,6 +391,28 @@ def _check_conditions(conditions: list[Any], fields: dict[str, str], file_size: 
     return None
 
 
+def _content_length_range(request: HTTPRequest, body: Body) -> Denial | None:
+    """GCS's ``x-goog-content-length-range: min,max`` on an upload: a body outside it is refused."""
+    bounds = request.header("x-goog-content-length-range")
+    if not bounds:
+        return None
+    try:
+        low, high = (int(part) for part in bounds.split(","))
+    except ValueError:
+        return Denial(400, "InvalidArgument", "Invalid argument.",
+                      f"x-goog-content-length-range must be 'min,max', not {bounds!r}")
+    if body.chunked:
+        spool = body.spool()
+        size = spool.seek(0, 2)
+    else:
+        size = int(request.header("Content-Length") or 0)
+    if not low <= size <= high:
+        return Denial(400, "EntityTooLarge" if size > high else "EntityTooSmall",
+                      "Your proposed upload is outside the content-length-range of the policy.",
+                      f"{size} bytes, x-goog-content-length-range {bounds}")
+    return None
+
+
 class GCSVerifier:
     """Refuses signed GCS URLs GCS would refuse. ``accounts``: client email -> RSA public key."""
 
@@ -387,11 +422,11 @@ class GCSVerifier:
         self.now = now
 
     def __call__(self, request: HTTPRequest, body: Body) -> Denial | None:
-        if "signature" not in request.target.lower():
-            return None  # not a signed URL
+        if request.method == "OPTIONS" or "signature" not in request.target.lower():
+            return None  # not a signed URL (or a browser's CORS preflight, which is never signed)
         q = {name.lower(): value for name, value in request.query.items()}
         if "x-goog-signature" in q:
-            return self._v4(request, q)
+            return self._v4(request, q, body)
         if "googleaccessid" in q and "signature" in q:
             return self._v2(request, q)
         return None
@@ -399,7 +434,7 @@ class GCSVerifier:
     def _key(self, email: str) -> Any:
         return self.accounts.get(email)
 
-    def _v4(self, request: HTTPRequest, q: dict[str, str]) -> Denial | None:
+    def _v4(self, request: HTTPRequest, q: dict[str, str], body: Body) -> Denial | None:
         algorithm = q.get("x-goog-algorithm", "")
         if algorithm != "GOOG4-RSA-SHA256":
             return Denial(400, "InvalidArgument", "Invalid argument.",
@@ -436,7 +471,7 @@ class GCSVerifier:
             string_to_sign = "\n".join(["GOOG4-RSA-SHA256", q["x-goog-date"], "/".join(scope[1:]),
                                         hashlib.sha256(canonical.encode()).hexdigest()])
             if self._verifies(scope[0], signature, string_to_sign):
-                return None
+                return _content_length_range(request, body)
         return Denial(403, "SignatureDoesNotMatch", "Access denied.", _GCS_MISMATCH)
 
     def _v2(self, request: HTTPRequest, q: dict[str, str]) -> Denial | None:

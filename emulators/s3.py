@@ -94,21 +94,31 @@ class S3Emulator(Emulator):
 
         # werkzeug logs every request at INFO; keep test and CLI output readable.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        from .presign import S3Verifier
-        from .s3_sse import SSECFront
-
         self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
         self._server.start()
-        self.service_port = self._server.get_host_and_port()[1]
-        self.front = SSECFront("s3", host=self.host, verifier=S3Verifier(self.credentials))
-        self.port = self.front.start((self.host, self.service_port)).port
+        self.port = self._server.get_host_and_port()[1]
+        self.open_front()
         self.started = True
         self._create_bucket(DEFAULT_BUCKET)
 
-    def stop(self) -> None:
+    def open_front(self) -> None:
+        """Put the observation proxy, with its presigned-URL checks, before the service
+        listening on ``port``; clients then connect to the proxy."""
+        from .presign import S3Verifier
+        from .s3_sse import SSECFront
+
+        self.service_port = self.port
+        self.front = SSECFront("s3", host=self.host, verifier=S3Verifier(self.credentials))
+        self.port = self.front.start((self.host, self.service_port)).port
+
+    def close_front(self) -> None:
         if self.front is not None:
             self.front.stop()
             self.front = None
+        self.service_port = None
+
+    def stop(self) -> None:
+        self.close_front()
         if self._server is not None:
             self._server.stop()
             self._server = None

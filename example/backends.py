@@ -85,8 +85,12 @@ def _storages(backend: str, static_backend: str, options: dict[str, Any],
 def _s3(session: EmulatorSession) -> SiteStorage:
     s3 = session.get("s3")
     # Static files: readable by anyone (S3ManifestStaticStorage's URLs are unsigned).
-    storages = _storages(s3.backend, "storages.backends.s3.S3ManifestStaticStorage", s3.new_namespace(),
+    options = s3.new_namespace()
+    storages = _storages(s3.backend, "storages.backends.s3.S3ManifestStaticStorage", options,
                          {"location": "media"}, {"location": "static", "default_acl": "public-read"})
+    # The direct-upload page's script posts to the bucket from the site's origin.
+    s3.client(direct=True).put_bucket_cors(Bucket=options["bucket_name"], CORSConfiguration={"CORSRules": [
+        {"AllowedOrigins": ["*"], "AllowedMethods": ["POST"], "AllowedHeaders": ["*"]}]})
     return SiteStorage("s3", f"Amazon S3 (moto at {s3.endpoint})",
                        "media: presigned URLs; static: plain URLs with hashed names", storages, s3.endpoint)
 
@@ -107,6 +111,11 @@ def _azure(session: EmulatorSession) -> SiteStorage:
     # Static files: a container with public read access, unsigned (stable) URLs.
     storages["staticfiles"]["OPTIONS"].update(azure_container=azure.new_container(public_access="blob"),
                                               expiration_secs=None)
+    # The direct-upload page's script puts blobs from the site's origin.
+    from azure.storage.blob import CorsRule
+
+    azure.service_client(direct=True).set_service_properties(
+        cors=[CorsRule(["*"], ["PUT"], allowed_headers=["*"], exposed_headers=["*"])])
     return SiteStorage("azure", f"Azure Blob Storage (Azurite at {azure.endpoint})",
                        "media: SAS URLs; static: a public container, hashed names", storages, azure.endpoint)
 

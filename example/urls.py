@@ -2,11 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import path
 
-from example.gallery import views
+from example.gallery import direct, views
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("upload/", views.upload, name="upload"),
+    path("direct/", views.direct, name="direct"),
+    path("direct/grant/", direct.upload_grant, name="direct_grant"),
     path("admin/", admin.site.urls),
 ]
 

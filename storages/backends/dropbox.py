@@ -185,6 +185,8 @@ class DropboxStorage(BaseStorage):
     unsupported = {
         "created_time": "Dropbox reports only server_modified and client_modified, no creation time",
         "accessed_time": "Dropbox does not record when a file was last read",
+        "direct_uploads": "not offered: Dropbox's temporary upload links (files/get_temporary_upload_link) "
+                          "take the raw bytes in a POST, last at least a minute and cannot cap the size",
     }
     #: Upload part size: Dropbox hashes content in 4 MiB blocks; upstream used 4 MiB chunks.
     part_size = 4 * 1024 * 1024

@@ -4,7 +4,8 @@ A backend subclasses :class:`BaseStorage`, declares its ``options`` (and, where 
 service has one, the option naming its bucket/container), the SDK it imports and
 the extra that installs it, the capabilities it lacks, and implements the hooks:
 ``_stat``, ``_open_stream``, ``_begin_upload``, ``_delete``, ``_list``, ``_is_dir``
-(object stores), ``url`` and ``translate_error``. Everything else — name
+(object stores), ``url`` and ``translate_error`` (and ``_direct_upload`` where the
+service signs upload grants: ``storages.core.direct``). Everything else — name
 validation, the overwrite policy, streaming saves, directories, missing-file and
 missing-container errors, time zones, capabilities — lives here.
 
@@ -38,7 +39,7 @@ import mimetypes
 import os
 import posixpath
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
@@ -51,6 +52,7 @@ from django.utils.deconstruct import deconstructible
 
 from .capabilities import Capability, unsupported_table
 from .compat import BackendFile, apply_default_settings
+from .direct import DirectUpload, UploadRequest, issue
 from .errors import ServiceUnavailable, StorageError, not_empty, redact, secret_strings, translated
 from .files import READ_MODES, ObjectInfo, Upload, _Writer
 from .names import clean_name, dir_prefix, join_root
@@ -233,6 +235,20 @@ class BaseStorage(Configurable, Storage):
         one-key listing, which also reports a missing bucket/container. Services with real
         directories keep this default: their ``_stat`` raises IsADirectoryError for one."""
         return False
+
+    def _direct_upload(self, request: UploadRequest) -> DirectUpload:
+        """Sign a grant for ``request`` (backends with the ``direct_uploads`` capability)."""
+        raise NotImplementedError
+
+    def direct_upload(self, name: str, *, content_type: str | None = None, max_size: int | None = None,
+                      expire: int | timedelta | None = None, max_length: int | None = None) -> DirectUpload:
+        """A grant for a client to upload ``name`` straight to the service (``storages.core.direct``).
+
+        With overwriting off the name is first made free (``get_available_name``); the grant
+        says which name it writes. ``content_type`` defaults to the one guessed from the name,
+        ``expire`` to an hour. Signed locally: no request, except that existence check."""
+        return issue(self, name, content_type=content_type, max_size=max_size, expire=expire,
+                     max_length=max_length)
 
     def _start_upload(self, name: str, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         if content_type is None:

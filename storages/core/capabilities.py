@@ -23,6 +23,8 @@ class Capability(str, Enum):
     CREATED_TIME = "created_time"
     ACCESSED_TIME = "accessed_time"
     CREATE_ONLY = "create_only"
+    DIRECT_UPLOADS = "direct_uploads"
+    DIRECT_UPLOAD_LIMITS = "direct_upload_limits"
 
     def __str__(self) -> str:
         return self.value
@@ -39,6 +41,9 @@ DESCRIPTIONS = {
     Capability.CREATED_TIME: "get_created_time()",
     Capability.ACCESSED_TIME: "get_accessed_time()",
     Capability.CREATE_ONLY: "a save with overwriting off cannot replace an object, even under a race",
+    Capability.DIRECT_UPLOADS: "direct_upload() lets a client upload one name straight to the service",
+    Capability.DIRECT_UPLOAD_LIMITS: "the service refuses a direct upload over max_size or of another "
+                                     "content type",
 }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 from typing import Any, Iterable, Mapping
 
+from .errors import StorageError, redact
+
 
 def key_texts(params: Any, names: Iterable[str]) -> list[str]:
     """The texts under which the keys ``params[name]`` could appear in a message: each
@@ -48,3 +50,11 @@ class KeyedObjectParameters:
 
     def _secret_strings(self) -> list[str]:
         return super()._secret_strings() + self.key_rules.secret_values(self.object_parameters)  # type: ignore[misc]
+
+    def unexpected_error(self, exc: BaseException, name: str) -> StorageError:
+        error: StorageError = super().unexpected_error(exc, name)  # type: ignore[misc]
+        try:  # a key get_object_parameters() gives for this name only
+            secrets = self.key_rules.secret_values(self.get_object_parameters(name))  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the error being reported matters more
+            secrets = []
+        return StorageError(redact(str(error), secrets)) if secrets else error

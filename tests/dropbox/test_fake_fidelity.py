@@ -443,7 +443,8 @@ def test_oversized_request_is_payload_too_large(dropbox_emulator):
 
     # Straight to the fake: the observation proxy in front of it forwards an answer only once
     # the request body it relays is through, and this body is never sent.
-    conn = http.client.HTTPConnection(dropbox_emulator.host, dropbox_emulator.service_port, timeout=10)
+    port = dropbox_emulator.service_port or dropbox_emulator.port  # a container has no proxy
+    conn = http.client.HTTPConnection(dropbox_emulator.host, port, timeout=10)
     conn.putrequest("POST", "/2/files/upload")
     conn.putheader("Authorization", f"Bearer {dropbox_emulator.token}")
     conn.putheader("Content-Type", "application/octet-stream")

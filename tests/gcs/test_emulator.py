@@ -43,7 +43,8 @@ def test_lifecycle_and_reset(own_emulator):
         argv = emulator.command(emulator.port, emulator._workdir)
         assert argv[1:] == ["-scheme", "http", "-host", "127.0.0.1", "-port", str(emulator.port),
                             "-backend", "memory", "-public-host", f"127.0.0.1:{emulator.port}",
-                            "-external-url", f"http://127.0.0.1:{emulator.port}", "-log-level", "error"]
+                            "-external-url", f"http://127.0.0.1:{emulator.port}", "-log-level", "error",
+                            "-cors-headers", "x-goog-content-length-range"]
     assert emulator.program in emulator.describe()
     client = emulator.client()
     default = GoogleCloudStorage(**emulator.storage_options())

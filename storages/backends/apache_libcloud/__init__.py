@@ -63,7 +63,10 @@ UNSUPPORTED["other"] = {
     "signed_urls": "not verified for this libcloud driver",
     "fetchable_urls": "not verified for this libcloud driver",
 }
-UNSUPPORTED = {family: unsupported_table(table, f"libcloud's {family} drivers")
+_NO_DIRECT = ("libcloud's storage drivers sign no upload grants (for S3 or Azure, the S3Storage and "
+              "AzureStorage backends issue them)")
+UNSUPPORTED = {family: unsupported_table({**table, "direct_uploads": _NO_DIRECT},
+                                         f"libcloud's {family} drivers")
                for family, table in UNSUPPORTED.items()}
 
 

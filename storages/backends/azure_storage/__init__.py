@@ -29,6 +29,7 @@ from storages.core import (
     to_int,
     translated,
 )
+from storages.core.direct import DirectUpload, UploadRequest
 from storages.core.keyed import KeyedObjectParameters
 
 from . import params as object_params
@@ -76,6 +77,8 @@ class AzureStorage(KeyedObjectParameters, AzureCompat, BaseStorage):
     unsupported = {
         "accessed_time": "Azure reports a blob's last access time only when the account's "
                          "access-time tracking policy is on, and Azurite does not implement it",
+        "direct_upload_limits": "an Azure SAS grants writing one blob until it expires; it cannot cap the "
+                                "size or fix the content type of what is written",
     }
     #: Blobs per listing page (None: the service's default, 5000).
     list_page_size: int | None = None
@@ -306,6 +309,15 @@ class AzureStorage(KeyedObjectParameters, AzureCompat, BaseStorage):
             return base
         with translated(self, name):
             return f"{base}?{self._sas(key, int(expire), parameters or {}, mode)}"
+
+    def _direct_upload(self, request: UploadRequest) -> DirectUpload:
+        """A Put Blob with a create/write SAS; the content settings travel as x-ms-blob-* headers."""
+        settings = self._content_settings(request.key, request.content_type)
+        headers = {f"x-ms-blob-{key.replace('_', '-')}": str(value) for key, value in settings.items()
+                   if value is not None and key != "content_md5"}
+        url = self.url(request.name, expire=request.expire, mode="cw")
+        return DirectUpload(request.name, url, "PUT", settings["content_type"], request.expires_at,
+                            headers={"x-ms-blob-type": "BlockBlob", **headers})
 
     def _sas(self, key: str, expire: int, parameters: dict[str, Any], mode: str) -> str:
         blob = _blob()

@@ -104,6 +104,8 @@ class FTPStorage(BaseStorage):
         "create_only": "FTP has no create-exclusive rename: RNTO replaces an existing file on most servers, "
                        "so a file created by another process or client between the existence check (MLST) "
                        "and the rename can be replaced (threads of one process are serialised)",
+        "direct_uploads": "FTP has no signed, expiring upload grants: a client that uploads needs the "
+                          "account's own credentials",
     }
     part_size = 1024 * 1024
     chunk_size = 1024 * 1024

@@ -39,14 +39,16 @@ from storages.core.compress import (
     should_gzip,
     with_compressed_mark,
 )
+from storages.core.direct import DirectUpload, UploadRequest
 from storages.core.keyed import KeyedObjectParameters
 from storages.core.names import relative_to_root
 
 from . import params as object_params
 from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
-from .retry import ResumingBody, retried
+from .direct import upload_headers
+from .retry import ResumingBody, media_get, retried
 from .signing import iam_sign_params
-from .upload import TIMEOUT, GCSUpload, check_status
+from .upload import TIMEOUT, GCSUpload
 
 CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
@@ -242,32 +244,11 @@ class GoogleCloudStorage(KeyedObjectParameters, BaseStorage):
         headers = object_params.key_headers(encryption_key)
 
         def get(offset: int, match: str | None = None) -> Any:
-            return retried(lambda: self._get_media(key, offset, headers, pinned, match), "download")
+            client, bucket = self.client, self.bucket.name
+            return retried(lambda: media_get(client, bucket, key, offset, headers, pinned, match), "download")
 
         response = get(start)
         return ResumingBody(response, start, get), _info_from_headers(response.headers)
-
-    def _get_media(self, key: str, start: int, headers: dict[str, str], generation: int | None,
-                   match: str | None) -> Any:
-        """The streamed response of a media GET of ``key`` from byte ``start``: of that
-        ``generation``, and only if the generation read is still ``match`` (412 otherwise)."""
-        url = (f"{self.client.api_endpoint}/download/storage/v1/b/{quote(self.bucket.name, safe='')}"
-               f"/o/{quote(key, safe='')}?alt=media")
-        if generation:
-            url += f"&generation={generation}"
-        elif match:
-            url += f"&ifGenerationMatch={match}"
-        # Raw bytes as stored: the shared reader decodes what the storage compressed.
-        headers = {**headers, "Accept-Encoding": "gzip"}
-        if start:
-            headers["Range"] = f"bytes={start}-"
-        response = self.client._http.request("GET", url, headers=headers, stream=True, timeout=TIMEOUT)
-        try:
-            check_status(response, (200, 206))
-        except BaseException:
-            response.close()
-            raise
-        return response
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         params, encryption_key, _ = object_params.split(self._params_of(key))
@@ -336,7 +317,11 @@ class GoogleCloudStorage(KeyedObjectParameters, BaseStorage):
             if self.custom_endpoint:
                 return f"{self.custom_endpoint}/{quoted}"
             return f"{self.emulator_host or PUBLIC_ENDPOINT}/{self.bucket_id}/{quoted}"
-        kwargs: dict[str, Any] = {"version": "v4", "expiration": self.expiration}
+        return self._signed_url(name, key, {"expiration": self.expiration, **(parameters or {})})
+
+    def _signed_url(self, name: str, key: str, parameters: dict[str, Any]) -> str:
+        """A V4 signed URL for ``key``; ``parameters`` go to ``Blob.generate_signed_url``."""
+        kwargs: dict[str, Any] = {"version": "v4"}
         if self.custom_endpoint:
             kwargs["bucket_bound_hostname"] = self.custom_endpoint
         elif self.emulator_host:
@@ -346,17 +331,31 @@ class GoogleCloudStorage(KeyedObjectParameters, BaseStorage):
                 kwargs.update(self._iam_sign_params())
         elif self.credentials is not None:
             kwargs["credentials"] = self.credentials
-        kwargs.update(parameters or {})
+        kwargs.update(parameters)
         blob = self.client.bucket(self.bucket_id).blob(key)
         with translated(self, name):
             try:
                 return blob.generate_signed_url(**kwargs)
             except AttributeError as exc:  # the SDK's "you need a private key to sign credentials"
                 raise ImproperlyConfigured(
-                    "GS_QUERYSTRING_AUTH is on but these credentials cannot sign URLs: give a "
+                    "these credentials cannot sign URLs (signed url()s and direct_upload() need it): give a "
                     "service-account key in GS_CREDENTIALS, set GS_IAM_SIGN_BLOB (with GS_SA_EMAIL), or "
                     "serve public URLs (GS_DEFAULT_ACL = 'publicRead' or GS_QUERYSTRING_AUTH = False)"
                 ) from exc
+
+    def _direct_upload(self, request: UploadRequest) -> DirectUpload:
+        """A V4 signed PUT URL: the content type and the size range are signed headers, so GCS
+        refuses an upload that changes them (``x-goog-content-length-range``)."""
+        self.bucket  # noqa: B018 (created first when GS_AUTO_CREATE_BUCKET is on)
+        own = object_params.for_upload(self.get_object_parameters(request.name))
+        params = {"acl": self.default_acl, **own}
+        headers = upload_headers(params, request.content_type or "application/octet-stream", request.max_size)
+        content_type = headers["Content-Type"]
+        url = self._signed_url(request.name, request.key, {
+            "method": "PUT", "expiration": request.expires_at, "content_type": content_type,
+            "headers": {k: v for k, v in headers.items() if k != "Content-Type"}})
+        return DirectUpload(request.name, url, "PUT", content_type, request.expires_at, request.max_size,
+                            headers=headers)
 
     def _iam_sign_params(self) -> dict[str, str]:
         """Sign through the IAM signBlob API with the caller's token (no key file)."""

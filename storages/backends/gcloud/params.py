@@ -30,6 +30,11 @@ def split(params: Mapping[str, Any]) -> tuple[dict[str, Any], bytes | None, int 
     return properties, key or None, int(generation) if generation else None
 
 
+def for_upload(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` without what only reads take (``generation``)."""
+    return {k: v for k, v in params.items() if k != GENERATION}
+
+
 def key_headers(key: bytes | None) -> dict[str, str]:
     """The request headers of a customer-supplied key (none without one)."""
     if not key:

@@ -19,12 +19,25 @@ import logging
 import random
 import time
 from typing import Any, Callable, Iterator, TypeVar
+from urllib.parse import quote
 
 from storages.core.errors import StorageError
 
 T = TypeVar("T")
 
 logger = logging.getLogger("storages.backends.gcloud")
+
+TIMEOUT = 60  # seconds, for every request to GCS
+
+
+def check_status(response: Any, expected: tuple[int, ...]) -> Any:
+    """Raise the SDK's exception for an unexpected status of a raw request."""
+    if response.status_code not in expected:
+        from google.api_core.exceptions import from_http_response
+
+        raise from_http_response(response)
+    return response
+
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Attempts per request (the first one included), and the backoff between them.
@@ -75,8 +88,6 @@ FINISHED = -1
 
 def session_status(client: Any, session: str, timeout: float) -> int:
     """Bytes a resumable session holds (its 308's ``Range``), or :data:`FINISHED`."""
-    from .upload import check_status
-
     def ask() -> int:
         response = client._http.request("PUT", session, data=b"", headers={"Content-Range": "bytes */*"},
                                         timeout=timeout, allow_redirects=False)
@@ -93,6 +104,29 @@ def persisted(range_header: str | None) -> int:
     if not range_header or "-" not in range_header:
         return 0
     return int(range_header.rsplit("-", 1)[1]) + 1
+
+
+def media_get(client: Any, bucket: str, key: str, start: int, headers: dict[str, str], generation: int | None,
+              match: str | None) -> Any:
+    """The streamed response of a media GET of ``key`` from byte ``start``: of that
+    ``generation``, and only if the generation read is still ``match`` (412 otherwise).
+    The body is the raw bytes as stored: the shared reader decodes what the storage compressed."""
+    url = (f"{client.api_endpoint}/download/storage/v1/b/{quote(bucket, safe='')}"
+           f"/o/{quote(key, safe='')}?alt=media")
+    if generation:
+        url += f"&generation={generation}"
+    elif match:
+        url += f"&ifGenerationMatch={match}"
+    headers = {**headers, "Accept-Encoding": "gzip"}
+    if start:
+        headers["Range"] = f"bytes={start}-"
+    response = client._http.request("GET", url, headers=headers, stream=True, timeout=TIMEOUT)
+    try:
+        check_status(response, (200, 206))
+    except BaseException:
+        response.close()
+        raise
+    return response
 
 
 class ResumingBody:

@@ -10,22 +10,20 @@ from typing import Any, Callable
 
 from storages.core import ServiceUnavailable, Upload
 
-from .retry import ATTEMPTS, FINISHED, delays, is_transient, pause, persisted, session_status
+from .retry import (
+    ATTEMPTS,
+    FINISHED,
+    TIMEOUT,
+    check_status,
+    delays,
+    is_transient,
+    pause,
+    persisted,
+    session_status,
+)
 
 # The storage module's logger, so logging configured for it still applies.
 logger = logging.getLogger("storages.backends.gcloud")
-
-TIMEOUT = 60  # seconds, for every request to GCS
-
-
-def check_status(response: Any, expected: tuple[int, ...]) -> Any:
-    """Raise the SDK's exception for an unexpected status of a raw request."""
-    if response.status_code not in expected:
-        from google.api_core.exceptions import from_http_response
-
-        raise from_http_response(response)
-    return response
-
 
 class GCSUpload(Upload):
     """One multipart request for a small file; a resumable session otherwise, its parts

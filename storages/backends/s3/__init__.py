@@ -20,11 +20,13 @@ from storages.core.compress import (
     should_gzip,
     with_compressed_mark,
 )
-from storages.core.errors import ServiceUnavailable, StorageError, redact, translated
+from storages.core.direct import DirectUpload, UploadRequest
+from storages.core.errors import ServiceUnavailable, StorageError, translated
 from storages.core.keyed import KeyedObjectParameters
 from storages.core.names import relative_to_root
 
 from . import params as object_params
+from . import presign
 from .cloudfront import signer_from_key
 from .resources import S3Boto3StorageFile, S3File, S3Resources
 from .upload import S3Upload, transfer_settings
@@ -65,6 +67,7 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
         Option("addressing_style", ("AWS_S3_ADDRESSING_STYLE",), None),
         Option("custom_domain", ("AWS_S3_CUSTOM_DOMAIN",), None),
         Option("url_protocol", ("AWS_S3_URL_PROTOCOL",), "https:"),
+        Option("custom_domain_presign", ("AWS_S3_CUSTOM_DOMAIN_PRESIGN",), False, convert=to_bool),
         Option("proxies", ("AWS_S3_PROXIES",), None),
         Option("transfer_config", ("AWS_S3_TRANSFER_CONFIG",), None),
         Option("use_threads", ("AWS_S3_USE_THREADS",), True, convert=to_bool, deprecated=(
@@ -107,6 +110,9 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
         self._signer: Any = None
         if self.custom_domain and "/" in self.custom_domain.rstrip("/"):
             raise ImproperlyConfigured("AWS_S3_CUSTOM_DOMAIN is a host name, without a scheme or path")
+        if self.custom_domain_presign and (self.cloudfront_key or self.cloudfront_signer is not None):
+            raise ImproperlyConfigured("AWS_S3_CUSTOM_DOMAIN_PRESIGN and AWS_CLOUDFRONT_KEY (or "
+                                       "cloudfront_signer) both sign custom-domain URLs: set one of them")
         if self.cloudfront_signer is None and bool(self.cloudfront_key) != bool(self.cloudfront_key_id):
             raise ImproperlyConfigured("Set both AWS_CLOUDFRONT_KEY and AWS_CLOUDFRONT_KEY_ID, or neither")
 
@@ -142,8 +148,14 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
     def _signature_version(self) -> str | None:
         return self.signature_version
 
-    def _make_client(self, *, unsigned: bool = False) -> Any:
+    def _make_client(self, *, unsigned: bool = False, endpoint_url: str | None = None,
+                     config: Any = None) -> Any:
+        """A new S3 client; ``endpoint_url``/``config`` replace the storage's (``presign`` uses them)."""
         session, arguments = self._session_and_arguments(unsigned=unsigned)
+        if endpoint_url:
+            arguments["endpoint_url"] = endpoint_url
+        if config is not None:
+            arguments["config"] = config
         return session.client("s3", **arguments)
 
     def _session_and_arguments(self, *, unsigned: bool = False) -> tuple[Any, dict[str, Any]]:
@@ -257,14 +269,19 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
                                    part_params=object_params.part_parameters(params))
         return GzipUpload(upload, self.part_size) if compress else upload
 
-    def _upload_parameters(self, name: str, content_type: str | None) -> tuple[dict[str, Any], bool]:
-        """The object parameters for an upload, and whether its bytes are gzipped on the way."""
+    def _object_parameters(self, name: str, content_type: str | None) -> dict[str, Any]:
+        """The ``put_object`` parameters of a new object: content type, ACL, encryption."""
         params = object_params.upload_parameters(self.get_object_parameters(name))
         params.setdefault("ContentType", content_type or self.default_content_type)
         if self.default_acl and "ACL" not in params:
             params["ACL"] = self.default_acl
         if self.encryption and "ServerSideEncryption" not in params:
             params["ServerSideEncryption"] = "AES256"
+        return params
+
+    def _upload_parameters(self, name: str, content_type: str | None) -> tuple[dict[str, Any], bool]:
+        """The object parameters for an upload, and whether its bytes are gzipped on the way."""
+        params = self._object_parameters(name, content_type)
         compress = (self.gzip and "ContentEncoding" not in params
                     and should_gzip(params["ContentType"], self.gzip_content_types))
         if compress:
@@ -278,16 +295,6 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
         take ``VersionId``, ``ChecksumMode``, the SSE-C keys, ``RequestPayer`` and
         ``ExpectedBucketOwner`` (see ``.params``)."""
         return dict(self.object_parameters or {})
-
-    # -- secrets in object parameters (SSE-C keys) ---------------------------------
-
-    def unexpected_error(self, exc: BaseException, name: str) -> StorageError:
-        error = super().unexpected_error(exc, name)
-        try:  # a key get_object_parameters() gives for this name only
-            secrets = object_params.secret_values(self.get_object_parameters(name))
-        except Exception:  # noqa: BLE001 - the error being reported matters more
-            secrets = []
-        return StorageError(redact(str(error), secrets)) if secrets else error
 
     def _delete(self, key: str) -> bool:
         if not self._is_file(key):  # S3 answers a DELETE the same whether or not the key existed
@@ -314,6 +321,9 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
         """A URL for ``name``: presigned unless AWS_QUERYSTRING_AUTH is off; no request is made."""
         key = self._key(name)
         expire = self.querystring_expire if expire is None else expire
+        if self.custom_domain and self.querystring_auth and self.custom_domain_presign:
+            with translated(self, name):
+                return presign.custom_domain_url(self, key, parameters, expire, http_method)
         if self.custom_domain:
             url = f"{self.url_protocol}//{self.custom_domain.rstrip('/')}/{quote(key)}"
             if parameters:  # as upstream: passed through in the query string
@@ -329,6 +339,11 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
         with translated(self, name):
             return client.generate_presigned_url("get_object", Params=params, ExpiresIn=expire,
                                                  HttpMethod=http_method)
+
+    def _direct_upload(self, request: UploadRequest) -> DirectUpload:
+        """A presigned POST (see ``.presign``); the bucket is created first if AWS_AUTO_CREATE_BUCKET."""
+        self._ensure_bucket()
+        return presign.presigned_post(self, request)
 
     def get_cloudfront_signer(self, key_id: str, key: Any) -> Any:
         """The ``CloudFrontSigner`` for AWS_CLOUDFRONT_KEY_ID/AWS_CLOUDFRONT_KEY (upstream's hook:

@@ -74,6 +74,8 @@ class SFTPStorage(SFTPConnectionMixin, BaseStorage):
         "signed_urls": "SFTP has no signed URLs; url() joins SFTP_BASE_URL (or MEDIA_URL) with the name",
         "fetchable_urls": "url() points at SFTP_BASE_URL (or MEDIA_URL), served by a web server "
                           "this storage does not run",
+        "direct_uploads": "SFTP has no signed, expiring upload grants: a client that uploads needs the "
+                          "account's own password or key",
     }
     part_size = 1024 * 1024
     sdk_modules, sdk_extra = ("paramiko",), "sftp"
