@@ -10,6 +10,8 @@ pattern, the next ``times`` of them after ``skip``, or each with a
 ``reset_after=K``   the service does the work; the connection is reset after K bytes of its
                     answer reached the client (0: the answer is lost entirely)
 ``cut=K``           the answer's body stops after K bytes and the connection closes
+``corrupt=K``       the byte at offset K of the body the call moves is flipped (the upload's
+                    body for calls that send bytes, else the answer's), and the call goes on
 ``stall=T``         wait T seconds first (alone, or before one of the above)
 
 A :class:`FaultSet` holds the faults of one scope (a test, a ``with`` block, a
@@ -26,7 +28,7 @@ from typing import Any
 
 from .ops import OPERATIONS
 
-ACTIONS = ("status", "reset_before", "reset_after", "cut")
+ACTIONS = ("status", "reset_before", "reset_after", "cut", "corrupt")
 #: ``times`` not given: 1, or every call when a ``probability`` is given.
 _ONCE_OR_ALWAYS: Any = object()
 
@@ -44,6 +46,7 @@ class Fault:
     reset_before: int | None = None
     reset_after: int | None = None
     cut: int | None = None
+    corrupt: int | None = None
     stall: float = 0.0
     times: int | None = _ONCE_OR_ALWAYS
     skip: int = 0
@@ -57,7 +60,7 @@ class Fault:
         if len(actions) > 1:
             raise ValueError(f"a fault does one thing; got {', '.join(actions)}")
         if not actions and not self.stall:
-            raise ValueError("a fault needs status=, reset_before=, reset_after=, cut= or stall=")
+            raise ValueError("a fault needs status=, reset_before=, reset_after=, cut=, corrupt= or stall=")
         if self.service is not None and self.service not in OPERATIONS:
             raise ValueError(f"unknown service {self.service!r}; valid: {', '.join(OPERATIONS)}")
         if self.operation != "*" and self.service not in (None, "ftp"):  # FTP: any command's name too
@@ -66,7 +69,7 @@ class Fault:
                                  f"valid: {', '.join(OPERATIONS[self.service])}")
         if not (self.operation == "*" or self.operation.replace("_", "").isalpha()):
             raise ValueError(f"unknown operation {self.operation!r}")
-        for name in ("reset_before", "reset_after", "cut", "skip"):
+        for name in ("reset_before", "reset_after", "cut", "corrupt", "skip"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
@@ -78,7 +81,8 @@ class Fault:
 
     @property
     def kind(self) -> str:
-        """The action's name: ``status``, ``reset_before``, ``reset_after``, ``cut`` or ``stall``."""
+        """The action's name: ``status``, ``reset_before``, ``reset_after``, ``cut``, ``corrupt`` or
+        ``stall``."""
         for name in ACTIONS:
             if getattr(self, name) is not None:
                 return name
@@ -92,7 +96,7 @@ class Fault:
             steps.append(f"stall:{self.stall:g}")
         if self.status is not None:
             steps.append(f"{self.status}/{self.code}" if self.code else str(self.status))
-        for name in ("reset_before", "reset_after", "cut"):
+        for name in ("reset_before", "reset_after", "cut", "corrupt"):
             if getattr(self, name) is not None:
                 steps.append(f"{name}:{getattr(self, name)}")
         options = []
@@ -111,7 +115,7 @@ class Fault:
     @property
     def threshold(self) -> int | None:
         """K of a fault that acts once K bytes have moved (``None`` for the others)."""
-        for value in (self.cut, self.reset_after, self.reset_before):
+        for value in (self.cut, self.reset_after, self.reset_before, self.corrupt):
             if value:
                 return value
         return None
@@ -225,7 +229,7 @@ class FaultSet:
 SPEC_HELP = """\
 --faults RULE[;RULE...]   RULE = [SERVICE:]OPERATION=ACTION[+ACTION][,OPTION...]
   ACTION: N or N/CODE (status N, optional service error code), reset (= reset_before:0),
-          reset_before:K, reset_after:K, cut:K (bytes), stall:T (seconds)
+          reset_before:K, reset_after:K, cut:K, corrupt:K (bytes), stall:T (seconds)
   OPTION: times=N|inf, skip=N, p=PROBABILITY, seed=N, key=GLOB
   e.g.  s3:put=503/SlowDown,times=2;  gcs:get=cut:1000,p=0.5,seed=7;  ftp:login=stall:2+421
 """
@@ -258,7 +262,7 @@ def _parse_rule(rule: str) -> Fault:
                 fields["code"] = code
         elif name == "reset" and not value:
             fields["reset_before"] = 0
-        elif name in ("reset_before", "reset_after", "cut"):
+        elif name in ("reset_before", "reset_after", "cut", "corrupt"):
             fields[name] = int(value)
         elif name == "stall":
             fields["stall"] = float(value)

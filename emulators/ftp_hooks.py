@@ -6,8 +6,9 @@ data transfer moved. Faults: ``status`` answers that reply code instead (421
 also closes the connection); ``reset_before`` drops the connection before the
 command runs (for STOR, once K bytes arrived); ``reset_after`` runs it and
 drops the connection instead of the reply (for RETR/LIST, once K bytes went
-out); ``cut`` closes the data connection after K bytes with a 426 reply;
-``stall`` delays the command without blocking the server's other clients.
+out); ``cut`` closes the data connection after K bytes with a 426 reply; ``corrupt``
+flips byte K of the transfer (STOR's upload, RETR's download); ``stall`` delays the
+command without blocking the server's other clients.
 """
 
 from __future__ import annotations
@@ -145,6 +146,9 @@ def data_handler(base: type) -> type:
             return None
 
         def send(self, data: bytes) -> int:
+            flipped = self._fault(("corrupt",))
+            if flipped is not None:
+                data = _flip(data, flipped[1] - self.tot_bytes_sent)
             limited = self._fault(("cut", "reset_after"))
             if limited is not None:
                 room = limited[1] - self.tot_bytes_sent
@@ -160,6 +164,9 @@ def data_handler(base: type) -> type:
             if self._tripped:
                 raise _RetryError
             chunk = super().recv(buffer_size)
+            flipped = self._fault(("corrupt",))
+            if flipped is not None:
+                chunk = _flip(chunk, flipped[1] - self.tot_bytes_received)
             limited = self._fault(("cut", "reset_before"))
             if limited is not None and self.tot_bytes_received + len(chunk) >= limited[1]:
                 chunk = chunk[: max(0, limited[1] - self.tot_bytes_received)]
@@ -189,3 +196,11 @@ def data_handler(base: type) -> type:
             super().close()
 
     return ObservedDTPHandler
+
+
+def _flip(data: bytes, i: int) -> bytes:
+    """``data`` with its byte ``i`` inverted (unchanged when ``i`` is outside it)."""
+    if not 0 <= i < len(data):
+        return data
+    data = bytes(data)
+    return data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]

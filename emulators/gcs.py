@@ -160,13 +160,15 @@ class GCSEmulator(ProcessEmulator):
         if self.started:
             return
         from .gcs_front import GCSFront
+        from .integrity import GCSIntegrity
         from .presign import GCSVerifier
 
         self._choose()
         self.add_service_account(service_account_info())
         # The front's port is known before the program starts: it is the public host.
         self.front = GCSFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
-                               upstream_host=self._upstream_host).bind()
+                              upstream_host=self._upstream_host,
+                              integrity=GCSIntegrity(self.generation)).bind()
         try:
             super().start()
         except BaseException:
@@ -222,6 +224,16 @@ class GCSEmulator(ProcessEmulator):
             return response.status, response.read()
         finally:
             conn.close()
+
+    def generation(self, bucket: str, name: str) -> int:
+        """The generation of an object as the service holds it (0: there is none)."""
+        path = f"/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
+        status, body = self._request("GET", path)
+        if status == 404:
+            return 0
+        if status != 200:
+            raise RuntimeError(f"{self.program} answered {status} for the metadata of {bucket}/{name}")
+        return int(json.loads(body).get("generation") or 0)
 
     def health(self) -> bool:
         if self.port is None:

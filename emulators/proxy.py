@@ -22,7 +22,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol
 
 from .classify import CLASSIFIERS, Classifier, HTTPRequest
 from .faults import Fault
@@ -54,6 +54,26 @@ class Denial:
 
 #: ``verify(request, body) -> Denial | None``: checks a request before it is forwarded.
 Verifier = Callable[[HTTPRequest, Body], "Denial | None"]
+
+
+class BodyCheck(Protocol):
+    """The service's check of one request's body (a digest, a precondition), made as it
+    streams: ``update`` sees every byte sent upstream (faults applied), ``verdict`` runs
+    before the last piece goes, so a refused request never completes at the service."""
+
+    def update(self, data: bytes) -> None: ...
+
+    def verdict(self) -> Denial | None: ...
+
+
+class Integrity(Protocol):
+    """What a front checks of request bodies as the service would (emulators.integrity)."""
+
+    def check(self, request: HTTPRequest) -> BodyCheck | None:
+        """The check for this request's body, if the service would make one."""
+
+    def answered(self, request: HTTPRequest, status: int | None, headers: Any) -> None:
+        """Called once per request with what the client got (``None``: no answer)."""
 
 
 class _Abort(Exception):
@@ -98,8 +118,10 @@ class HTTPFront:
     def __init__(self, service: str | None = None, *, host: str = "127.0.0.1",
                  classifier: Classifier | None = None, verifier: Verifier | None = None,
                  tls: tuple[str, str] | None = None, upstream_tls: ssl.SSLContext | None = None,
-                 upstream_host: Callable[[HTTPRequest], str | None] | None = None, hub: Hub = HUB) -> None:
+                 upstream_host: Callable[[HTTPRequest], str | None] | None = None, hub: Hub = HUB,
+                 integrity: Integrity | None = None) -> None:
         self.service = service
+        self.integrity = integrity
         self.host = host
         self.classifier = classifier or (CLASSIFIERS[service]() if service in CLASSIFIERS else None)
         self.verifier = verifier
@@ -207,6 +229,8 @@ class HTTPFront:
 
     def record(self, request: HTTPRequest, operation: Operation, status: int | None, bytes_in: int,
                bytes_out: int, fault: Fault | None, headers: Any) -> None:
+        if self.integrity is not None:
+            self.integrity.answered(request, status, headers)
         if self.classifier is not None and status is not None:
             self.classifier.learn(request, operation, status, headers or {})
         if self.service is not None and self.hub.recording:
@@ -347,16 +371,36 @@ class _Handler(socketserver.StreamRequestHandler):
                            [*fields, ("Content-Length", str(len(payload)))])
         self.wfile.write(head + payload_sent)
 
-    def _request_body(self, body: Body, limit: int | None) -> Iterator[bytes]:
+    def _request_body(self, body: Body, limit: int | None, corrupt: int | None,
+                      check: BodyCheck | None) -> Iterator[bytes]:
+        """The pieces to send upstream: cut at a reset_before ``limit``, a byte flipped at
+        ``corrupt``; with a ``check``, the last piece is held back until its verdict."""
         sent = 0
+        held: bytes | None = None
         for data in body:
+            data = _flipped(data, corrupt, sent)
             if limit is not None and sent + len(data) >= limit:
+                if held is not None:
+                    yield held
                 yield data[: limit - sent]
                 raise _Abort
             sent += len(data)
-            yield data
+            if check is None:
+                yield data
+                continue
+            check.update(data)
+            if held is not None:
+                yield held
+            held = data
+        if check is not None:
+            denial = check.verdict()
+            if denial is not None:
+                raise _Refused(denial)
+            if held is not None:
+                yield held
 
-    def _send_request(self, request: HTTPRequest, body: Body, limit: int | None) -> None:
+    def _send_request(self, request: HTTPRequest, body: Body, limit: int | None, corrupt: int | None = None,
+                      check: BodyCheck | None = None) -> None:
         fields = self.headers.without_hop_by_hop()
         host = self.front.upstream_host(request) if self.front.upstream_host is not None else None
         if host:
@@ -374,10 +418,13 @@ class _Handler(socketserver.StreamRequestHandler):
             upstream.close()  # the service closed the idle connection meanwhile: once more, anew
             self.upstream.ready().send(head)
         if body.empty:
+            denial = check.verdict() if check is not None else None
+            if denial is not None:
+                raise _Refused(denial)
             if limit is not None:
                 raise _Limited
             return
-        for data in self._request_body(body, limit):
+        for data in self._request_body(body, limit, corrupt, check):
             if data:
                 self.upstream.send(chunk(data) if body.chunked else data)
         if body.chunked:
@@ -403,16 +450,27 @@ class _Handler(socketserver.StreamRequestHandler):
     def _relay(self, request: HTTPRequest, body: Body, fault: Fault | None,
                report: Callable[..., None]) -> None:
         limit = fault.reset_before if fault is not None else None
+        # A corrupt fault flips a byte of the upload; of the answer for calls that send none.
+        corrupt = fault.corrupt if fault is not None and not body.empty else None
+        self._sent_body = not body.empty
+        check = self.front.integrity.check(request) if self.front.integrity is not None else None
         lost = False  # the whole request reached the service, whose answer is lost
         try:
             try:
-                self._send_request(request, body, limit)
+                self._send_request(request, body, limit, corrupt, check)
             except _Limited:
                 lost = True
             status, reason, fields = self._read_answer()
         except _Abort:
             report(None, 0)
             self._reset_connection()
+            return
+        except _Refused as refused:  # the service never got the whole request: it completes nothing
+            self.upstream.close()
+            denial = refused.denial
+            self._answer(denial.status, self.front.error(
+                denial.status, request, code=denial.code, message=denial.message, details=denial.details),
+                report)
             return
         except (OSError, ProtocolError, ValueError):
             try:  # the service may have answered before the body was through, then closed
@@ -446,13 +504,16 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def _relay_body(self, head: bytes, answer: Body, rechunk: bool, fault: Fault | None,
                     report: Callable[..., None], status: int, fields: Headers) -> None:
-        limit = None
+        limit = corrupt = None
         if fault is not None:
             limit = fault.cut if fault.cut is not None else fault.reset_after
+            if not self._sent_body:
+                corrupt = fault.corrupt
         sent = 0
         pending = head  # the head goes out with the first piece of the body
         data = answer.read()
         while data:
+            data = _flipped(data, corrupt, sent)
             following = b"" if answer.exhausted else answer.read()  # the last piece is known as such
             if limit is not None and sent + len(data) >= limit:
                 data = data[: limit - sent]
@@ -482,6 +543,22 @@ _UNOBSERVED = Operation("other")
 
 class _Limited(Exception):
     """The request went out whole, but a reset_before limit was not reached: lose the answer."""
+
+
+class _Refused(Exception):
+    """A body check refused the request before its last piece went upstream."""
+
+    def __init__(self, denial: Denial) -> None:
+        super().__init__(denial.message)
+        self.denial = denial
+
+
+def _flipped(data: bytes, at: int | None, offset: int) -> bytes:
+    """``data`` (bytes ``offset``.. of a body) with the byte at body offset ``at`` inverted."""
+    if at is None or not offset <= at < offset + len(data):
+        return data
+    i = at - offset
+    return data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
 
 
 def _reason(status: int) -> str:

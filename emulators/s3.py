@@ -102,13 +102,15 @@ class S3Emulator(Emulator):
         self._create_bucket(DEFAULT_BUCKET)
 
     def open_front(self) -> None:
-        """Put the observation proxy, with its presigned-URL checks, before the service
+        """Put the observation proxy, with its presigned-URL and digest checks, before the service
         listening on ``port``; clients then connect to the proxy."""
+        from .integrity import S3Integrity
         from .presign import S3Verifier
         from .s3_sse import SSECFront
 
         self.service_port = self.port
-        self.front = SSECFront("s3", host=self.host, verifier=S3Verifier(self.credentials))
+        self.front = SSECFront("s3", host=self.host, verifier=S3Verifier(self.credentials),
+                               integrity=S3Integrity())
         self.port = self.front.start((self.host, self.service_port)).port
 
     def close_front(self) -> None:

@@ -6,7 +6,8 @@ bytes it moved. Faults: ``status`` answers that SFTP status code instead (a
 refused login for ``login``); ``reset_before`` drops the connection before the
 request runs (for a write, once the file reached byte K); ``reset_after`` and
 ``cut`` run it and drop the connection instead of answering (for a read, once
-byte K went out: SFTP has no body to cut short); ``stall`` delays the request.
+byte K went out: SFTP has no body to cut short); ``corrupt`` flips the file's byte K
+in the data a read returns or a write carries; ``stall`` delays the request.
 """
 
 from __future__ import annotations
@@ -116,8 +117,20 @@ def _status(result: Any) -> int:
     return SFTP_OK
 
 
+def flip(data: Any, offset: int, fault: Fault | None) -> Any:
+    """``data`` (the file's bytes from ``offset``) with byte K of a ``corrupt`` fault inverted."""
+    if fault is None or fault.corrupt is None or not isinstance(data, bytes):
+        return data
+    i = fault.corrupt - offset
+    if not 0 <= i < len(data):
+        return data
+    return data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
+
+
 def read_with_faults(session: Session, data: Any, offset: int, fault: Fault | None) -> Any:
-    """A read's data, cut at byte K of a ``cut``/``reset_after`` fault (then the connection drops)."""
+    """A read's data, cut at byte K of a ``cut``/``reset_after`` fault (then the connection drops),
+    or with byte K flipped by a ``corrupt`` fault."""
+    data = flip(data, offset, fault)
     limit = fault.cut if fault is not None and fault.cut is not None else (
         fault.reset_after if fault is not None else None)
     if limit is None or not isinstance(data, bytes):

@@ -37,7 +37,7 @@ from paramiko.sftp import (
 
 from .observe import HUB
 from .ops import DIRECT_USER, Call
-from .sftp_hooks import Session, read_with_faults, write_limit
+from .sftp_hooks import Session, flip, read_with_faults, write_limit
 
 log = logging.getLogger(__name__)
 #: paramiko logs every client that disconnects early (health checks included)
@@ -121,7 +121,7 @@ class _Handle(SFTPHandle):
         def do(fault: Any) -> int:
             part = write_limit(data, offset, fault)
             try:
-                view, at = memoryview(data if part is None else part), offset
+                view, at = memoryview(flip(data, offset, fault) if part is None else part), offset
                 while view:
                     written = os.pwrite(self.fd, view, at)
                     view, at = view[written:], at + written

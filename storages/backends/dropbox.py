@@ -4,12 +4,15 @@ Every name lives under ``root_path`` (``DROPBOX_ROOT_PATH``), the jail: the
 core refuses names that would leave it. Uploads go through upload sessions in
 parts of ``part_size`` bytes (one ``files/upload`` when the file fits in one
 part); create-only saves use ``add`` mode without autorename, so a conflict is
-reported by Dropbox itself. Downloads stream, with ``Range`` for seeks.
+reported by Dropbox itself. Every upload request carries the content hash of its
+bytes, which Dropbox checks; downloads stream, with ``Range`` for seeks, and a whole
+download is checked against the file's content hash.
 """
 
 from __future__ import annotations
 
 import errno
+import inspect
 from datetime import timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -18,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
 from storages.core import (
     BaseStorage,
+    ChecksumMismatch,
     FromStart,
     ObjectInfo,
     Option,
@@ -28,6 +32,7 @@ from storages.core import (
     to_bool,
     translated,
 )
+from storages.core.checksums import DropboxContentHash
 from storages.core.compat import BackendFile
 
 DEFAULT_API_HOST = "api.dropboxapi.com"
@@ -115,24 +120,33 @@ class _ResponseStream:
 
 class _SessionUpload(Upload):
     """Parts go to an upload session in order (a session takes an append only at its
-    current offset: no part pool); the commit is ``finish`` (or one ``files/upload``)."""
+    current offset: no part pool); the commit is ``finish`` (or one ``files/upload``).
+    Each request carries the content hash of its bytes (``checksums``)."""
 
-    def __init__(self, client: Any, path: str, create_only: bool) -> None:
+    def __init__(self, client: Any, path: str, create_only: bool, checksums: bool = True) -> None:
         from dropbox.files import WriteMode
 
         self._client = client
         self._path = path
         self._mode = WriteMode.add if create_only else WriteMode.overwrite
         self._cursor: Any = None
+        self._checksums = checksums
+
+    def _hash(self, data: bytes) -> str | None:
+        if not self._checksums:
+            return None
+        hasher = DropboxContentHash()
+        hasher.update(data)
+        return hasher.hexdigest()
 
     def write_part(self, data: bytes) -> None:
         from dropbox.files import UploadSessionCursor
 
         if self._cursor is None:
-            session_id = self._client.files_upload_session_start(data).session_id
-            self._cursor = UploadSessionCursor(session_id, len(data))
+            started = self._client.files_upload_session_start(data, content_hash=self._hash(data))
+            self._cursor = UploadSessionCursor(started.session_id, len(data))
         else:
-            self._client.files_upload_session_append_v2(data, self._cursor)
+            self._client.files_upload_session_append_v2(data, self._cursor, content_hash=self._hash(data))
             self._cursor.offset += len(data)
 
     def commit(self, tail: bytes) -> None:
@@ -141,10 +155,11 @@ class _SessionUpload(Upload):
         # strict_conflict: identical content under the name is a conflict too (create-only).
         if self._cursor is None:
             self._client.files_upload(tail, self._path, mode=self._mode, autorename=False,
-                                      strict_conflict=True)
+                                      strict_conflict=True, content_hash=self._hash(tail))
         else:
             commit = CommitInfo(self._path, mode=self._mode, autorename=False, strict_conflict=True)
-            self._client.files_upload_session_finish(tail, self._cursor, commit)
+            self._client.files_upload_session_finish(tail, self._cursor, commit,
+                                                     content_hash=self._hash(tail))
         # A conflict arrives as ApiError path/conflict: translate_error makes it FileExistsError.
 
     def abort(self) -> None:
@@ -235,8 +250,13 @@ class DropboxStorage(BaseStorage):
             oauth2_refresh_token=self.oauth2_refresh_token if refresh else None,
             app_key=self.app_key if refresh else None,
             app_secret=self.app_secret if refresh else None,
-            timeout=self.timeout, session=session, user_agent="django-storages",
+            timeout=self.timeout, session=session, user_agent="django-storages", **self._sdk_hashing(dropbox),
         )
+
+    def _sdk_hashing(self, dropbox: Any) -> dict[str, Any]:
+        """With checksums off, also stop the SDKs that hash uploads by themselves (12.2+)."""
+        known = inspect.signature(dropbox.Dropbox.__init__).parameters
+        return {"auto_content_hash": False} if not self.checksums and "auto_content_hash" in known else {}
 
     @staticmethod
     def _path(key: str) -> str:
@@ -246,7 +266,9 @@ class DropboxStorage(BaseStorage):
     @staticmethod
     def _info(metadata: Any) -> ObjectInfo:
         modified = metadata.server_modified.replace(tzinfo=timezone.utc)
-        return ObjectInfo(size=metadata.size, modified=modified, etag=metadata.rev)
+        content_hash = getattr(metadata, "content_hash", None)
+        return ObjectInfo(size=metadata.size, modified=modified, etag=metadata.rev,
+                          checksums={"dropbox": bytes.fromhex(content_hash)} if content_hash else {})
 
     # -- hooks ---------------------------------------------------------------------------
     def _stat(self, key: str) -> ObjectInfo:
@@ -265,7 +287,7 @@ class DropboxStorage(BaseStorage):
         return (FromStart(stream) if ignored else stream), self._info(metadata)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
-        return _SessionUpload(self.client, self._path(key), create_only)
+        return _SessionUpload(self.client, self._path(key), create_only, self.checksums)
 
     def _delete(self, key: str) -> bool:
         """Dropbox deletes folders with their contents: look first, and remove only a file or an
@@ -364,7 +386,10 @@ class DropboxStorage(BaseStorage):
             return StorageError(errno.ENOSPC, f"{where}: no space left ({summary})", name)
         if tagset & DENIED:
             return PermissionError(errno.EACCES, f"{where}: permission denied ({summary})", name)
-        if tagset & {"too_many_write_operations", "content_hash_mismatch"}:
+        if "content_hash_mismatch" in tagset:
+            return ChecksumMismatch(f"{where} refused {name!r}: its bytes were damaged in transit "
+                                    f"({summary}); nothing was stored")
+        if "too_many_write_operations" in tagset:
             return ServiceUnavailable(f"{where}: {summary} for {name!r}; try again")
         return None  # the storage's generic error
 

@@ -57,6 +57,7 @@ from .errors import ServiceUnavailable, StorageError, not_empty, redact, secret_
 from .files import READ_MODES, ObjectInfo, Upload, _Writer
 from .names import clean_name, dir_prefix, join_root
 from .options import Configurable, Option
+from .resume import READ_RESUMES
 from .sdk import require
 
 T = TypeVar("T")
@@ -87,6 +88,11 @@ class BaseStorage(Configurable, Storage):
     #: stored with ``Content-Encoding: gzip``, not only those they compressed (annotation
     #: only, as ``file_overwrite`` below; ``storages.core.compress``).
     decode_gzip: bool
+    #: How often one read stream re-requests a transfer that broke off (``storages.core.resume``).
+    read_resumes: int = READ_RESUMES
+    #: Send the service's integrity check with writes and verify reads against the digest the
+    #: service reports (``storages.core.checksums``); False only to measure what they cost.
+    checksums: bool = True
     #: What ``open()`` returns: each backend names its own subclass (upstream's class name).
     file_class: type[BackendFile] = BackendFile
     #: Whether ``open()`` takes upstream's ``a``/``+`` modes (``storages.core.update``).

@@ -31,6 +31,15 @@ class StorageError(OSError):
     The message names the endpoint and never carries a secret."""
 
 
+class ChecksumMismatch(StorageError):
+    """The bytes received differ from the digest the service stored: damaged in transit."""
+
+
+class ObjectChanged(StorageError):
+    """The object was replaced while it was being read (its size, ETag or version changed
+    between two requests of one read): the read stops rather than splice two objects."""
+
+
 #: What may leave a public Storage method. Everything else is translated.
 EXITS: tuple[type[BaseException], ...] = (
     FileNotFoundError,

@@ -13,15 +13,18 @@ exception is aborted, so no partial object ever appears under the name.
 from __future__ import annotations
 
 import io
+import time
 import zlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from django.core.files.base import File
 
-from .errors import translated
+from . import resume
+from .checksums import Verifier
+from .errors import ObjectChanged, ServiceUnavailable, translated
 
 READ_MODES = {"r", "rb", "rt"}
 WRITE_MODES = {"w", "wb", "wt"}
@@ -38,6 +41,11 @@ class ObjectInfo:
     content_type: str | None = None
     content_encoding: str | None = None
     etag: str | None = None
+    #: What changes whenever the object is replaced (GCS generation, S3 version id).
+    version: str | None = None
+    #: Digests of the stored bytes the service reported: algorithm -> raw digest
+    #: (``storages.core.checksums``); a read of the whole object is checked against one.
+    checksums: dict[str, bytes] = field(default_factory=dict)
     #: Gzip-compressed by the storage on upload (its metadata mark): reads decode it.
     compressed: bool = False
 
@@ -77,8 +85,14 @@ class FileHost(Protocol):
 
     part_size: int
     chunk_size: int
+    read_resumes: int
+    checksums: bool
 
     def _key(self, name: str) -> str: ...
+
+    def endpoint(self) -> str: ...
+
+    def _stat(self, key: str) -> ObjectInfo: ...
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]: ...
 
@@ -100,7 +114,11 @@ def decodes(storage: Any, info: ObjectInfo | None) -> bool:
 
 
 class _Reader(io.RawIOBase):
-    """A seekable raw reader over a backend stream; reopens at an offset on seek."""
+    """A seekable raw reader over a backend stream; reopens at an offset on seek.
+
+    A transfer that breaks off is resumed from the byte already delivered, and a read of
+    the whole object is checked against the digest the service reported (see
+    ``storages.core.resume`` and ``storages.core.checksums``)."""
 
     def __init__(self, storage: FileHost, name: str, key: str) -> None:
         self._storage = storage
@@ -109,7 +127,10 @@ class _Reader(io.RawIOBase):
         self._pos = 0
         self._stream: Any = None
         self._stream_pos = 0
+        self._raw_pos = 0  # offset in the stored (undecoded) object of the stream's next byte
         self._decoder: Any = None
+        self._verifier: Verifier | None = None
+        self._resumes = 0  # resumptions since the stream was last opened (a seek starts over)
         self.info: ObjectInfo | None = None
         self._open_at(0)  # one request; raises FileNotFoundError for a missing object
 
@@ -122,6 +143,8 @@ class _Reader(io.RawIOBase):
     def _open_at(self, pos: int) -> None:
         self._close_stream()
         start = 0 if self._gzipped() else pos  # gzip decodes from the first byte
+        self._verifier = None
+        self._resumes = 0
         if self.info is not None and self.info.size is not None and start and start >= self.info.size:
             self._stream, self._stream_pos = io.BytesIO(), pos
             return
@@ -131,7 +154,9 @@ class _Reader(io.RawIOBase):
             self._stream, start = self._stream.stream, 0
         if self.info is None or info.size is not None:
             self.info = info
-        self._stream_pos = start
+        self._stream_pos = self._raw_pos = start
+        if start == 0 and self._storage.checksums:  # the whole object passes by: check its digest
+            self._verifier = Verifier.pick(info.checksums)
         self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS) if self._gzipped() else None
         self._pending = b""
         if self._stream_pos < pos:
@@ -145,15 +170,89 @@ class _Reader(io.RawIOBase):
                 break
             count -= len(data)
 
+    def _raw(self, read: Callable[[Any], Any]) -> Any:
+        """``read(stream)`` (bytes, or a count for ``readinto``), resuming a transfer that
+        breaks off (the caller feeds what it returns to ``_verify``)."""
+        while True:
+            if self._stream is None:  # every resumption failed last time: start this read anew
+                self._open_at(self._pos)
+            try:
+                with translated(self._storage, self._name):
+                    result = read(self._stream)
+                data = result if isinstance(result, (bytes, bytearray, memoryview)) else None
+                count = len(data) if data is not None else int(result or 0)
+                size = self.info.size if self.info is not None else None
+                if not count and size is not None and self._raw_pos < size:
+                    raise resume.cut_short(self._storage.endpoint(), self._name, self._raw_pos, size)
+            except ServiceUnavailable as exc:
+                self._resume(exc)
+                continue
+            self._raw_pos += count
+            return result
+
+    def _resume(self, error: ServiceUnavailable) -> None:
+        """Re-request the object from ``_raw_pos`` on a new stream, or raise ``error``."""
+        while True:
+            self._resumes += 1
+            if self._resumes > self._storage.read_resumes:
+                raise error
+            time.sleep(resume.delay(self._resumes))
+            before = self.info
+            self._close_stream(quietly=True)
+            try:
+                with translated(self._storage, self._name):
+                    stream, info = self._storage._open_stream(self._key, self._raw_pos)
+                    if not resume.has_identity(info):  # e.g. FTP's REST: ask what is there now
+                        info = self._storage._stat(self._key)
+            except ServiceUnavailable as exc:
+                error = exc
+                continue
+            if before is not None and not resume.same_object(before, info):
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
+                raise ObjectChanged(f"{self._storage.endpoint()}: {self._name!r} was replaced while it was "
+                                    f"being read (at byte {self._raw_pos})") from error
+            if isinstance(stream, FromStart):  # no ranges: read up to where the last stream stopped
+                stream = stream.stream
+                self._stream = stream
+                try:
+                    self._skip_raw(self._raw_pos)
+                except ServiceUnavailable as exc:
+                    error = exc
+                    continue
+            self._stream = stream
+            return
+
+    def _skip_raw(self, count: int) -> None:
+        while count > 0:
+            with translated(self._storage, self._name):
+                data = self._stream.read(min(count, 1 << 20))
+            if not data:
+                raise resume.cut_short(self._storage.endpoint(), self._name, self._raw_pos - count,
+                                       self._raw_pos)
+            count -= len(data)
+
+    def _verify(self, data: Any) -> None:
+        """Feed the verifier; once the last byte of the object arrived, check the digest."""
+        verifier = self._verifier
+        if verifier is None:
+            return
+        verifier.update(data)
+        size = self.info.size if self.info is not None else None
+        if (size is not None and self._raw_pos >= size) or (size is None and not data):
+            self._verifier = None
+            verifier.check(f"{self._storage.endpoint()}: {self._name!r}")
+
     def _read_stream(self, n: int) -> bytes:
         if self._decoder is None:
-            with translated(self._storage, self._name):
-                data = self._stream.read(n)
+            data = self._raw(lambda stream: stream.read(n))
+            self._verify(data)
             self._stream_pos += len(data)
             return data
         while len(self._pending) < n and self._decoder is not None:
-            with translated(self._storage, self._name):
-                raw = self._stream.read(max(n, 65536))
+            raw = self._raw(lambda stream: stream.read(max(n, 65536)))
+            self._verify(raw)
             if not raw:
                 self._pending += self._decoder.flush()
                 self._decoder = None
@@ -163,12 +262,15 @@ class _Reader(io.RawIOBase):
         self._stream_pos += len(data)
         return data
 
-    def _close_stream(self) -> None:
-        if self._stream is not None:
-            try:
-                self._stream.close()
-            finally:
-                self._stream = None
+    def _close_stream(self, *, quietly: bool = False) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        try:
+            stream.close()
+        except Exception:
+            if not quietly:
+                raise
 
     # -- io.RawIOBase --------------------------------------------------------
     def readable(self) -> bool:
@@ -182,8 +284,8 @@ class _Reader(io.RawIOBase):
             self._open_at(self._pos)
         if self._decoder is None and hasattr(self._stream, "readinto"):
             # Straight into the caller's buffer: no intermediate bytes object.
-            with translated(self._storage, self._name):
-                count = self._stream.readinto(buffer) or 0
+            count = self._raw(lambda stream: stream.readinto(buffer))
+            self._verify(memoryview(buffer)[:count])
             self._stream_pos += count
             self._pos += count
             return count

@@ -256,6 +256,8 @@ class Host:
     part_size = 1024
     chunk_size = 7
     decode_gzip = False
+    read_resumes = 3
+    checksums = True
 
     def __init__(self, data, *, ranges):
         self.data, self.ranges, self.opened = data, ranges, []

@@ -252,11 +252,14 @@ def test_failed_part_upload_aborts_too(proxied, proxy, raw):
     assert raw.list_multipart_uploads(Bucket=proxied.bucket).get("Uploads", []) == []
 
 
-def test_cut_read_fails_loudly_instead_of_truncating(proxied, proxy):
+def test_cut_read_resumes_or_fails_loudly_instead_of_truncating(proxied, proxy):
     storage = proxied()
     data = os.urandom(200_000)
     storage.save("cut.bin", ContentFile(data))
     proxy.inject(method="GET", cut_after=1000)
+    with storage.open("cut.bin") as f:
+        assert f.read() == data  # the rest re-requested from byte 1000
+    proxy.inject(method="GET", cut_after=1000, times=1 + storage.read_resumes)  # every attempt cut
     with pytest.raises(ConnectionError) as info:
         with storage.open("cut.bin") as f:
             f.read()

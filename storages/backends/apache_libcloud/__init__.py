@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
 
-from storages.core import BaseStorage, FromStart, ObjectInfo, Option, Upload, to_bool
+from storages.core import BaseStorage, FromStart, ObjectInfo, Option, ServiceUnavailable, Upload, to_bool
 from storages.core.capabilities import unsupported_table
 from storages.core.compat import BackendFile
 from storages.core.errors import secret_strings
@@ -238,6 +238,9 @@ class LibCloudStorage(BaseStorage):
             return self.missing_container()  # a bare 404 comes from listings and uploads: no container
         if type(exc) is ObjectError:  # the local driver, for a directory (_is_dir then tells)
             return FileNotFoundError(f"{name!r} is a directory, not a file, in {where}")
+        busy = re.search(r"status.code\W+(5\d\d|429)\b", str(exc))
+        if busy:  # libcloud reports a 5xx or 429 as a generic error naming the status
+            return ServiceUnavailable(f"{self.endpoint()} answered {busy.group(1)} for {name!r} in {where}")
         if isinstance(exc, InvalidCredsError) or "403" in str(exc) and "status" in str(exc).lower():
             return PermissionError(f"{self.endpoint()} refused access to {name!r} in {where}: check "
                                    f"the provider's credentials ({type(exc).__name__})")

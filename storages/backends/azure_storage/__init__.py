@@ -1,14 +1,17 @@
 """Azure Blob Storage on azure-storage-blob v12: ``AzureStorage``.
 
 Writes stage blocks as the file is written and commit the block list on close
-(a small file is one Put Blob); reads are ranged, streamed downloads. With
+(a small file is one Put Blob; see ``transfer``); reads are ranged, streamed downloads. With
 overwriting off, the commit carries ``If-None-Match: *`` so a save can never
-replace a blob, even under a race.
+replace a blob, even under a race. Each block (and a small file's Put Blob) carries
+its Content-MD5, which Azure checks; the commit stores the whole blob's MD5, which
+reads are checked against.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -18,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
 from storages.core import (
     BaseStorage,
+    ChecksumMismatch,
     ObjectInfo,
     Option,
     ServiceUnavailable,
@@ -221,6 +225,11 @@ class AzureStorage(KeyedObjectParameters, AzureCompat, BaseStorage):
                 f"Azure refused access to {name!r} in {where} ({code or exc.status_code}); check "
                 "AZURE_ACCOUNT_KEY / AZURE_SAS_TOKEN / AZURE_TOKEN_CREDENTIAL / AZURE_CONNECTION_STRING "
                 "and the credential's permissions")
+        # A refused Content-MD5 (Azurite answers InvalidOperation, "contentMD5 doesn't match").
+        if isinstance(exc, errors.HttpResponseError) and (
+                code in {"Md5Mismatch", "Crc64Mismatch"} or re.search(r"(?i)md5\W.*match", str(exc.message))):
+            return ChecksumMismatch(f"Azure refused {name!r} in {where}: its bytes were damaged in transit "
+                                    f"({code}); nothing was stored")
         if isinstance(exc, errors.HttpResponseError) and code in {"InvalidResourceName", "InvalidUri"}:
             return ImproperlyConfigured(
                 f"Azure rejected the name of {name!r} or of {where} ({code}); container names are 3-63 "
@@ -250,7 +259,7 @@ class AzureStorage(KeyedObjectParameters, AzureCompat, BaseStorage):
         settings = _blob().ContentSettings(**self._content_settings(key, content_type))
         _, keywords, _ = object_params.split(self.get_object_parameters(key))
         return BlockUpload(self._blob_client(key), settings, create_only, max_conn=self.upload_max_conn,
-                           timeout=self.timeout, conditions=conditions,
+                           timeout=self.timeout, conditions=conditions, checksums=self.checksums,
                            keywords=object_params.write_keywords(keywords))
 
     def _content_settings(self, key: str, content_type: str | None) -> dict[str, Any]:
@@ -365,8 +374,10 @@ def _code(exc: BaseException) -> str:
 
 def _info(props: Any) -> ObjectInfo:
     settings = getattr(props, "content_settings", None)
+    md5 = getattr(settings, "content_md5", None)
     return ObjectInfo(
         size=props.size, modified=props.last_modified, created=getattr(props, "creation_time", None),
         content_type=getattr(settings, "content_type", None),
         content_encoding=getattr(settings, "content_encoding", None), etag=props.etag,
+        version=getattr(props, "version_id", None), checksums={"md5": bytes(md5)} if md5 else {},
     )

@@ -1,9 +1,14 @@
 """Moving bytes to and from Azure: a streamed download, and block uploads staged on the
-core's PartPool and committed as a block list."""
+core's PartPool and committed as a block list.
+
+Integrity: each block (and a small file's Put Blob) carries its Content-MD5, which Azure
+checks; the commit stores the whole blob's MD5, which reads are checked against
+(storages.core.checksums)."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
 from typing import Any
 
@@ -34,7 +39,8 @@ class BlockUpload(Upload):
     """
 
     def __init__(self, client: Any, settings: Any, create_only: bool, *, max_conn: int, timeout: int,
-                 conditions: dict[str, Any] | None = None, keywords: dict[str, Any] | None = None) -> None:
+                 conditions: dict[str, Any] | None = None, checksums: bool = True,
+                 keywords: dict[str, Any] | None = None) -> None:
         self._timeout = timeout
         self._keywords = keywords or {}  # a customer-provided key's, on every request
         self._conditions = conditions or {}  # of the commit (etag/match_condition)
@@ -44,14 +50,18 @@ class BlockUpload(Upload):
         self._prefix = uuid.uuid4().hex[:24]
         self._blocks: list[str] = []
         self._parts = PartPool(max_conn)
+        self._md5 = hashlib.md5() if checksums else None  # the whole blob's, stored at commit
 
     def write_part(self, data: bytes) -> None:
         block_id = base64.b64encode(f"{self._prefix}{len(self._blocks):08d}".encode()).decode()
         self._blocks.append(block_id)
+        if self._md5 is not None:
+            self._md5.update(data)
         self._parts.submit(self._stage, block_id, data)
 
     def _stage(self, block_id: str, data: bytes) -> None:
-        self._client.stage_block(block_id, data, length=len(data), timeout=self._timeout, **self._keywords)
+        self._client.stage_block(block_id, data, length=len(data), timeout=self._timeout,  # Content-MD5:
+                                 validate_content=self._md5 is not None, **self._keywords)  # Azure checks it
 
     def commit(self, tail: bytes) -> None:
         # A refused create-only commit (the name is taken) is translated by the storage;
@@ -61,11 +71,14 @@ class BlockUpload(Upload):
             # One request; overwrite=False makes the SDK send If-None-Match: *.
             self._client.upload_blob(tail, length=len(tail), overwrite=not self._create_only,
                                      content_settings=self._settings, max_concurrency=1, timeout=timeout,
-                                     **self._conditions, **self._keywords)
+                                     validate_content=self._md5 is not None, **self._conditions,
+                                     **self._keywords)
             return
         if tail:
             self.write_part(tail)
         self._parts.wait()
+        if self._md5 is not None:
+            self._settings.content_md5 = bytearray(self._md5.digest())
         conditions: dict[str, Any] = dict(self._conditions)
         if self._create_only:
             from azure.core import MatchConditions

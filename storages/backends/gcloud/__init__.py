@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import datetime
 import os
+import re
 import threading
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
@@ -22,6 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import (
     BaseStorage,
+    ChecksumMismatch,
     ObjectInfo,
     Option,
     ServiceUnavailable,
@@ -31,6 +33,7 @@ from storages.core import (
     to_int,
     translated,
 )
+from storages.core.checksums import decode
 from storages.core.compress import (
     DEFAULT_GZIP_CONTENT_TYPES,
     GzipUpload,
@@ -46,7 +49,7 @@ from storages.core.names import relative_to_root
 from . import params as object_params
 from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
 from .direct import upload_headers
-from .retry import ResumingBody, media_get, retried
+from .retry import RawBody, media_get, retried
 from .signing import iam_sign_params
 from .upload import TIMEOUT, GCSUpload
 
@@ -211,6 +214,9 @@ class GoogleCloudStorage(KeyedObjectParameters, BaseStorage):
         where = f"GCS bucket {self.bucket_name!r}"
         if isinstance(exc, api.NotFound):
             return FileNotFoundError(f"{name!r} does not exist in {where}")
+        if isinstance(exc, api.BadRequest) and re.search(r"(CRC32C|MD5).*doesn't match", str(exc.message)):
+            return ChecksumMismatch(f"GCS refused {name!r} in {where}: its bytes were damaged in transit "
+                                    f"({exc.message}); nothing was stored")
         if isinstance(exc, api.PreconditionFailed):
             return FileExistsError(f"{name!r} already exists in {where}")
         if isinstance(exc, (api.Forbidden, api.Unauthorized)):
@@ -243,12 +249,9 @@ class GoogleCloudStorage(KeyedObjectParameters, BaseStorage):
         _, encryption_key, pinned = object_params.split(self._params_of(key))
         headers = object_params.key_headers(encryption_key)
 
-        def get(offset: int, match: str | None = None) -> Any:
-            client, bucket = self.client, self.bucket.name
-            return retried(lambda: media_get(client, bucket, key, offset, headers, pinned, match), "download")
-
-        response = get(start)
-        return ResumingBody(response, start, get), _info_from_headers(response.headers)
+        client, bucket = self.client, self.bucket.name
+        response = retried(lambda: media_get(client, bucket, key, start, headers, pinned), "download")
+        return RawBody(response), _info_from_headers(response.headers)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         params, encryption_key, _ = object_params.split(self._params_of(key))
@@ -267,6 +270,7 @@ class GoogleCloudStorage(KeyedObjectParameters, BaseStorage):
             blob.metadata = with_compressed_mark(blob.metadata)
         upload: Upload = GCSUpload(self.client, blob, create_only=create_only, content_type=content_type,
                                    predefined_acl=acl, missing_bucket=self.missing_container,
+                                   checksums=self.checksums,
                                    headers=object_params.key_headers(encryption_key))
         return GzipUpload(upload, self.part_size) if compress else upload
 
@@ -375,8 +379,20 @@ def _info_from_headers(headers: Any) -> ObjectInfo:
         content_type=headers.get("Content-Type"),
         content_encoding=None if encoding in (None, "", "identity") else encoding,
         etag=headers.get("ETag"),
+        version=headers.get("X-Goog-Generation"),
+        checksums=_hashes(headers.get("X-Goog-Hash", "")),
         compressed=has_compressed_mark(metadata_headers(headers, "x-goog-meta-")),
     )
+
+
+def _hashes(value: str) -> dict[str, bytes]:
+    """``X-Goog-Hash: crc32c=...,md5=...``: the stored object's digests (whole, even for a range)."""
+    found = {}
+    for item in value.split(","):
+        name, _, encoded = item.strip().partition("=")
+        if name in ("crc32c", "md5") and (digest := decode(encoded)):
+            found[name] = digest
+    return found
 
 
 __all__ = ["CONTENT_ENCODING", "CONTENT_TYPE", "GoogleCloudFile", "GoogleCloudStorage"]

@@ -9,8 +9,8 @@ connections, with exponential backoff and jitter, a bounded number of times.
   many bytes it holds (``Content-Range: bytes */*``) and the upload resumes there
   (:func:`session_status`); a session that was finalised before its answer was lost
   is done.
-* A download cut mid-body resumes with a ranged GET at the offset delivered, if the
-  object is still the same generation (:class:`ResumingBody`); otherwise the read fails.
+* A download's request is retried the same way; a transfer cut mid-body is resumed by
+  the shared reader (``storages.core.resume``), whose new request this retries too.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from typing import Any, Callable, Iterator, TypeVar
 from urllib.parse import quote
 
-from storages.core.errors import StorageError
+from storages.core.errors import ObjectChanged
 
 T = TypeVar("T")
 
@@ -106,22 +106,22 @@ def persisted(range_header: str | None) -> int:
     return int(range_header.rsplit("-", 1)[1]) + 1
 
 
-def media_get(client: Any, bucket: str, key: str, start: int, headers: dict[str, str], generation: int | None,
-              match: str | None) -> Any:
-    """The streamed response of a media GET of ``key`` from byte ``start``: of that
-    ``generation``, and only if the generation read is still ``match`` (412 otherwise).
-    The body is the raw bytes as stored: the shared reader decodes what the storage compressed."""
+def media_get(client: Any, bucket: str, key: str, start: int, headers: dict[str, str],
+              generation: int | None) -> Any:
+    """The streamed response of a media GET of ``key`` (of that ``generation``, if given) from
+    byte ``start``. The body is the raw bytes as stored: the shared reader decodes what the
+    storage compressed."""
     url = (f"{client.api_endpoint}/download/storage/v1/b/{quote(bucket, safe='')}"
            f"/o/{quote(key, safe='')}?alt=media")
     if generation:
         url += f"&generation={generation}"
-    elif match:
-        url += f"&ifGenerationMatch={match}"
     headers = {**headers, "Accept-Encoding": "gzip"}
     if start:
         headers["Range"] = f"bytes={start}-"
     response = client._http.request("GET", url, headers=headers, stream=True, timeout=TIMEOUT)
     try:
+        if start and response.status_code == 416:  # resuming: the object is now shorter than that
+            raise ObjectChanged(f"GCS: {key!r} was replaced while it was read (it ends before byte {start})")
         check_status(response, (200, 206))
     except BaseException:
         response.close()
@@ -129,50 +129,15 @@ def media_get(client: Any, bucket: str, key: str, start: int, headers: dict[str,
     return response
 
 
-class ResumingBody:
-    """The undecoded body of a streamed download that resumes where it was cut.
+class RawBody:
+    """The undecoded body of a streamed download (a transfer that breaks off is resumed by
+    the shared reader, ``storages.core.resume``, through ``_open_stream`` again)."""
 
-    ``reopen(offset, generation)`` makes a new ranged request, of that generation only, and
-    returns its response; the object replaced meanwhile (412, 416, another generation)
-    is an error, never bytes stitched on."""
-
-    def __init__(self, response: Any, start: int, reopen: Callable[[int, str | None], Any]) -> None:
+    def __init__(self, response: Any) -> None:
         self._response = response
-        self._offset = start
-        self._reopen = reopen
-        self._generation = response.headers.get("X-Goog-Generation")
 
     def read(self, n: int = -1) -> bytes:
-        amount = None if n is None or n < 0 else n
-        tries = delays()
-        while True:
-            try:
-                data = self._response.raw.read(amount, decode_content=False)
-                break
-            except Exception as exc:
-                delay = next(tries, None)
-                if delay is None or not is_transient(exc):
-                    raise
-                pause(exc, f"download at byte {self._offset}", delay)
-                self._resume()
-        self._offset += len(data)
-        return data
-
-    def _resume(self) -> None:
-        from google.api_core.exceptions import PreconditionFailed, RequestRangeNotSatisfiable
-
-        self._response.close()
-        try:
-            response = self._reopen(self._offset, self._generation)
-        except (PreconditionFailed, RequestRangeNotSatisfiable) as exc:
-            raise StorageError(f"GCS: the object was replaced while it was read ({exc.code}); open it "
-                               "again") from exc
-        generation = response.headers.get("X-Goog-Generation")
-        if self._generation and generation and generation != self._generation:
-            response.close()
-            raise StorageError(f"GCS: the object was replaced while it was read (generation "
-                               f"{self._generation}, now {generation}); open it again")
-        self._response = response
+        return self._response.raw.read(None if n is None or n < 0 else n, decode_content=False)
 
     def close(self) -> None:
         self._response.close()

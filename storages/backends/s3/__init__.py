@@ -21,12 +21,13 @@ from storages.core.compress import (
     with_compressed_mark,
 )
 from storages.core.direct import DirectUpload, UploadRequest
-from storages.core.errors import ServiceUnavailable, StorageError, translated
+from storages.core.errors import ChecksumMismatch, ServiceUnavailable, StorageError, translated
 from storages.core.keyed import KeyedObjectParameters
 from storages.core.names import relative_to_root
 
 from . import params as object_params
 from . import presign
+from .checksums import digests, one_check
 from .cloudfront import signer_from_key
 from .resources import S3Boto3StorageFile, S3File, S3Resources
 from .upload import S3Upload, transfer_settings
@@ -140,6 +141,9 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
             overrides["signature_version"] = signature_version
         if self.proxies is not None:
             overrides["proxies"] = self.proxies
+        if not self.checksums:  # no integrity checks sent or verified (storages.core.checksums)
+            overrides.update(request_checksum_calculation="when_required",
+                             response_checksum_validation="when_required")
         return base.merge(Config(**overrides)) if overrides else base
 
     def _addressing_style(self) -> str | None:
@@ -212,17 +216,16 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
                 return FileNotFoundError(f"{name!r} does not exist in S3 bucket {self.bucket_name!r}")
             if code == "NoSuchBucket":
                 return self.missing_container()
+            if code in {"BadDigest", "XAmzContentChecksumMismatch", "InvalidDigest"}:
+                return ChecksumMismatch(f"S3 endpoint {self.endpoint()} refused {name!r}: its bytes were "
+                                        f"damaged in transit ({code}); nothing was stored")
             if code in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
                 return FileExistsError(f"{name!r} already exists in S3 bucket {self.bucket_name!r}")
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
                 return ServiceUnavailable(f"S3 endpoint {self.endpoint()} failed: {exc}")
-            if code in {"400", "BadRequest", "InvalidRequest", "InvalidArgument"} and \
-                    getattr(exc, "operation_name", "") in {"HeadObject", "GetObject"}:
-                return StorageError(
-                    f"S3 refused to read {name!r} in bucket {self.bucket_name!r}: {self.redact(str(exc))}. "
-                    "An object stored with a customer-provided key (SSE-C) is read with the same "
-                    "SSECustomerAlgorithm and SSECustomerKey in get_object_parameters() or "
-                    "AWS_S3_OBJECT_PARAMETERS")
+            if object_params.refused_read(code, exc):
+                return StorageError(f"S3 refused to read {name!r} in bucket {self.bucket_name!r}: "
+                                    f"{self.redact(str(exc))}. {object_params.READ_HINT}")
             if code in DENIED_CODES:
                 return PermissionError(
                     f"S3 refused access to {name!r} in bucket {self.bucket_name!r} ({code}); check "
@@ -235,6 +238,9 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
         if isinstance(exc, (botocore.EndpointConnectionError, botocore.ConnectTimeoutError,
                             botocore.ReadTimeoutError, botocore.ConnectionClosedError)):
             return ServiceUnavailable(f"S3 endpoint {self.endpoint()} is unreachable: {exc}")
+        if isinstance(exc, botocore.FlexibleChecksumError):
+            return ChecksumMismatch(f"S3 endpoint {self.endpoint()}: the bytes of {name!r} received do not "
+                                    f"match the object's checksum; they were damaged in transit: {exc}")
         if isinstance(exc, (botocore.ResponseStreamingError, botocore.IncompleteReadError)):
             return ServiceUnavailable(
                 f"S3 endpoint {self.endpoint()} broke off the transfer of {name!r} (bucket "
@@ -242,8 +248,7 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
         return super().translate_error(exc, name)
 
     # -- hooks -----------------------------------------------------------------
-    def _read_parameters(self, key: str) -> dict[str, Any]:
-        """What HEAD/GET of ``key`` take of ``get_object_parameters()`` (SSE-C, VersionId, ...)."""
+    def _read_parameters(self, key: str) -> dict[str, Any]:  # SSE-C, VersionId, ...: see .params
         return object_params.read_parameters(self.get_object_parameters(relative_to_root(self.location, key)))
 
     def _stat(self, key: str) -> ObjectInfo:
@@ -258,7 +263,8 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
         content_range = response.get("ContentRange")
         if content_range and "/" in content_range:
             size = int(content_range.rsplit("/", 1)[1])
-        return response["Body"], _info(response, size)
+        info = _info(response, size)
+        return one_check(response["Body"], info), info
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         self._ensure_bucket()
@@ -291,9 +297,7 @@ class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         """Parameters of the object ``name`` (relative to AWS_LOCATION); override to vary them
-        per file. Uploads take them all but ``VersionId``/``ChecksumMode``; reads (HEAD, GET)
-        take ``VersionId``, ``ChecksumMode``, the SSE-C keys, ``RequestPayer`` and
-        ``ExpectedBucketOwner`` (see ``.params``)."""
+        per file. Uploads and reads (HEAD, GET) take what each can (see ``.params``)."""
         return dict(self.object_parameters or {})
 
     def _delete(self, key: str) -> bool:
@@ -378,6 +382,7 @@ def _info(response: dict[str, Any], size: int | None) -> ObjectInfo:
     return ObjectInfo(
         size=size, modified=response.get("LastModified"), content_type=response.get("ContentType"),
         content_encoding=response.get("ContentEncoding"), etag=response.get("ETag"),
+        version=response.get("VersionId"), checksums=digests(response),
         compressed=has_compressed_mark(response.get("Metadata")),
     )
 

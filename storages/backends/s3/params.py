@@ -30,6 +30,17 @@ SSE_C = (*SECRET, "SSECustomerAlgorithm", "SSECustomerKeyMD5", "CopySourceSSECus
          "CopySourceSSECustomerKeyMD5")
 
 
+#: What a read refused for want of the object's SSE-C key is told.
+READ_HINT = ("An object stored with a customer-provided key (SSE-C) is read with the same "
+             "SSECustomerAlgorithm and SSECustomerKey in get_object_parameters() or AWS_S3_OBJECT_PARAMETERS")
+
+
+def refused_read(code: str, exc: Any) -> bool:
+    """Whether S3 refused a HEAD/GET as it refuses one without (or with a needless) SSE-C key."""
+    return code in {"400", "BadRequest", "InvalidRequest", "InvalidArgument"} and \
+        getattr(exc, "operation_name", "") in {"HeadObject", "GetObject"}
+
+
 def read_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters of ``params`` that HEAD and GET take."""
     return {k: v for k, v in params.items() if k in READ}

@@ -1,9 +1,19 @@
 """Uploads to S3: one PUT for a file under the multipart threshold, a multipart upload
 (parts on the core's PartPool, aborted on failure) otherwise; create-only commits send
-``If-None-Match: *``."""
+``If-None-Match: *``.
+
+Integrity: botocore sends a CRC32 of each request body (its ``request_checksum_calculation``,
+``when_supported`` by default), which S3 checks. A multipart upload also declares a
+full-object CRC32 (``ChecksumType=FULL_OBJECT``), computed here as the parts go by, so S3
+checks the whole object and reports that checksum on reads (the shared reader verifies it).
+With ``request_checksum_calculation = "when_required"`` (for S3-compatible services that
+refuse checksums) none is sent.
+"""
 
 from __future__ import annotations
 
+import base64
+import zlib
 from typing import Any
 
 from storages.core import Upload
@@ -45,6 +55,10 @@ class S3Upload(Upload):
         self._threshold = threshold
         self._held: list[bytes] = []  # parts kept back while the file may still be under the threshold
         self._held_size = 0
+        # A full-object CRC32, unless checksums are off or the caller picked its own algorithm.
+        calculation = getattr(client.meta.config, "request_checksum_calculation", "when_supported")
+        self._crc: int | None = 0 if calculation != "when_required" and "ChecksumAlgorithm" not in params \
+            else None
 
     def _condition(self) -> dict[str, str]:
         return {"IfNoneMatch": "*"} if self._create_only else {}
@@ -55,7 +69,8 @@ class S3Upload(Upload):
                 self._held.append(data)
                 self._held_size += len(data)
                 return
-            created = self._client.create_multipart_upload(**self._target, **self._params)
+            full = {} if self._crc is None else {"ChecksumAlgorithm": "CRC32", "ChecksumType": "FULL_OBJECT"}
+            created = self._client.create_multipart_upload(**self._target, **self._params, **full)
             self._upload_id = created["UploadId"]
             held, self._held, self._held_size = self._held, [], 0
             for part in held:
@@ -63,13 +78,25 @@ class S3Upload(Upload):
         self._send(data)
 
     def _send(self, data: bytes) -> None:
+        if self._crc is not None:  # parts are sent in order: the whole object's CRC32
+            self._crc = zlib.crc32(data, self._crc)
         self._count += 1
         self._parts.submit(self._send_part, self._upload_id, self._count, data)
 
     def _send_part(self, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
+        crc32 = {"ChecksumAlgorithm": "CRC32"} if self._crc is not None else {}
         response = self._client.upload_part(**self._target, UploadId=upload_id, PartNumber=number, Body=data,
-                                            **self._part_params)
-        return {"ETag": response["ETag"], "PartNumber": number}
+                                            **crc32, **self._part_params)
+        part = {"ETag": response["ETag"], "PartNumber": number}
+        if self._crc is not None:
+            part["ChecksumCRC32"] = response["ChecksumCRC32"]
+        return part
+
+    def _whole(self) -> dict[str, str]:
+        if self._crc is None:
+            return {}
+        return {"ChecksumCRC32": base64.b64encode(self._crc.to_bytes(4, "big")).decode(),
+                "ChecksumType": "FULL_OBJECT"}
 
     def commit(self, tail: bytes) -> None:
         # (max: an empty file is always one PUT)
@@ -85,7 +112,7 @@ class S3Upload(Upload):
             parts = self._parts.wait()
             self._client.complete_multipart_upload(
                 **self._target, UploadId=self._upload_id, MultipartUpload={"Parts": parts},
-                **self._condition(), **self._part_params)
+                **self._condition(), **self._whole(), **self._part_params)
         except BaseException:
             self.abort()
             raise

@@ -18,7 +18,7 @@ from typing import Any, Callable, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
-from storages.core import Reconnecting, require, translated
+from storages.core import Reconnecting, ServiceUnavailable, require, translated
 
 # The storage module's logger, so logging configured for it still applies.
 log = logging.getLogger("storages.backends.sftpstorage")
@@ -149,7 +149,13 @@ class SFTPConnectionMixin:
                 sftp = ssh.open_sftp()
                 sftp.get_channel().settimeout(params["timeout"])
             except paramiko.SSHException as exc:
+                transport = ssh.get_transport()
+                dropped = transport is None or not transport.is_active()
                 ssh.close()
+                if dropped and isinstance(exc, paramiko.AuthenticationException):
+                    # paramiko reports a connection lost during login as a refused login.
+                    raise ServiceUnavailable(f"SFTP server {self.endpoint()} closed the connection "
+                                             "during login") from exc
                 no_method = str(exc) == "No authentication methods available"
                 if not (no_method or isinstance(exc, paramiko.AuthenticationException)):
                     raise

@@ -1,0 +1,153 @@
+"""Integrity checks end to end: the digests services compute, computed here as bytes stream.
+
+Writes send the service's check (each backend its own way: S3 CRC32, GCS CRC32C, Azure
+Content-MD5 per block, Dropbox's content hash), so the service refuses bytes damaged on the
+way. Reads verify: a backend puts the digests the service reports in
+``ObjectInfo.checksums`` (algorithm name -> raw digest bytes), and the shared reader feeds
+every byte of a read from the first byte through a :class:`Verifier`, which raises
+:class:`~storages.core.errors.ChecksumMismatch` when the last byte arrived and the digest
+differs. Damaged bytes are an error, never data.
+
+Algorithms: ``crc32c``, ``crc32``, ``md5``, ``sha256``, ``sha1`` and ``dropbox`` (Dropbox's content
+hash: SHA-256 over the SHA-256 of each 4 MiB block). ``crc32c`` needs ``google-crc32c``
+(installed with the google extra); without it a CRC32C is not checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import zlib
+from typing import Any, Callable, Mapping, Protocol
+
+from .errors import ChecksumMismatch
+
+DROPBOX_BLOCK = 4 * 1024 * 1024
+
+
+class Hasher(Protocol):
+    def update(self, data: Any) -> None: ...
+
+    def digest(self) -> bytes: ...
+
+
+class Crc32:
+    """zlib's CRC32 as a hasher (big-endian digest, as S3 sends it)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: Any) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def digest(self) -> bytes:
+        return self.value.to_bytes(4, "big")
+
+
+class Crc32c:
+    """CRC32C (Castagnoli) via google-crc32c (big-endian digest, as GCS sends it)."""
+
+    def __init__(self) -> None:
+        import google_crc32c
+
+        self._checksum = google_crc32c.Checksum()
+
+    def update(self, data: Any) -> None:
+        self._checksum.update(bytes(data) if isinstance(data, memoryview) else data)
+
+    def digest(self) -> bytes:
+        return self._checksum.digest()
+
+
+class DropboxContentHash:
+    """Dropbox's content hash: SHA-256 of the concatenated SHA-256 digests of 4 MiB blocks."""
+
+    def __init__(self) -> None:
+        self._whole = hashlib.sha256()
+        self._block = hashlib.sha256()
+        self._in_block = 0
+
+    def update(self, data: Any) -> None:
+        view = memoryview(data).cast("B")
+        while view:
+            take = min(len(view), DROPBOX_BLOCK - self._in_block)
+            self._block.update(view[:take])
+            self._in_block += take
+            view = view[take:]
+            if self._in_block == DROPBOX_BLOCK:
+                self._whole.update(self._block.digest())
+                self._block, self._in_block = hashlib.sha256(), 0
+
+    def digest(self) -> bytes:
+        whole = self._whole.copy()
+        if self._in_block:
+            whole.update(self._block.digest())
+        return whole.digest()
+
+    def hexdigest(self) -> str:
+        return self.digest().hex()
+
+
+def _crc32c_available() -> bool:
+    try:
+        import google_crc32c  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+#: Algorithms in the order a read prefers them (cheapest first).
+ALGORITHMS: dict[str, Callable[[], Hasher]] = {
+    "crc32c": Crc32c,
+    "crc32": Crc32,
+    "md5": hashlib.md5,
+    "sha256": hashlib.sha256,
+    "sha1": hashlib.sha1,
+    "dropbox": DropboxContentHash,
+}
+
+
+def hasher(algorithm: str) -> Hasher:
+    """A fresh hasher for ``algorithm`` (a key of :data:`ALGORITHMS`)."""
+    return ALGORITHMS[algorithm]()
+
+
+def decode(value: str | None) -> bytes | None:
+    """A base64 digest as services send it in headers (S3, GCS, Azure), or None."""
+    if not value:
+        return None
+    try:
+        return base64.b64decode(value.strip().strip('"'), validate=True) or None
+    except (binascii.Error, ValueError):
+        return None
+
+
+class Verifier:
+    """Checks the bytes of one whole read against one digest the service reported."""
+
+    def __init__(self, algorithm: str, expected: bytes) -> None:
+        self.algorithm = algorithm
+        self.expected = expected
+        self._hasher = hasher(algorithm)
+
+    @classmethod
+    def pick(cls, checksums: Mapping[str, bytes]) -> Verifier | None:
+        """A verifier for the cheapest algorithm of ``checksums`` this process can compute."""
+        for algorithm in ALGORITHMS:
+            expected = checksums.get(algorithm)
+            if expected and (algorithm != "crc32c" or _crc32c_available()):
+                return cls(algorithm, expected)
+        return None
+
+    def update(self, data: Any) -> None:
+        self._hasher.update(data)
+
+    def check(self, what: str) -> None:
+        """Raise ChecksumMismatch if the bytes seen differ from what the service stored."""
+        got = self._hasher.digest()
+        if got != self.expected:
+            raise ChecksumMismatch(
+                f"{what}: the bytes received do not match the object's {self.algorithm} "
+                f"({base64.b64encode(got).decode()} received, {base64.b64encode(self.expected).decode()} "
+                "stored); they were damaged in transit")
