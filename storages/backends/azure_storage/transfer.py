@@ -39,8 +39,10 @@ class BlockUpload(Upload):
     """
 
     def __init__(self, client: Any, settings: Any, create_only: bool, *, max_conn: int, timeout: int,
-                 conditions: dict[str, Any] | None = None, checksums: bool = True) -> None:
+                 conditions: dict[str, Any] | None = None, checksums: bool = True,
+                 keywords: dict[str, Any] | None = None) -> None:
         self._timeout = timeout
+        self._keywords = keywords or {}  # a customer-provided key's, on every request
         self._conditions = conditions or {}  # of the commit (etag/match_condition)
         self._client = client
         self._settings = settings
@@ -58,8 +60,8 @@ class BlockUpload(Upload):
         self._parts.submit(self._stage, block_id, data)
 
     def _stage(self, block_id: str, data: bytes) -> None:
-        self._client.stage_block(block_id, data, length=len(data), timeout=self._timeout,
-                                 validate_content=self._md5 is not None)  # Content-MD5: Azure checks it
+        self._client.stage_block(block_id, data, length=len(data), timeout=self._timeout,  # Content-MD5:
+                                 validate_content=self._md5 is not None, **self._keywords)  # Azure checks it
 
     def commit(self, tail: bytes) -> None:
         # A refused create-only commit (the name is taken) is translated by the storage;
@@ -69,7 +71,8 @@ class BlockUpload(Upload):
             # One request; overwrite=False makes the SDK send If-None-Match: *.
             self._client.upload_blob(tail, length=len(tail), overwrite=not self._create_only,
                                      content_settings=self._settings, max_concurrency=1, timeout=timeout,
-                                     validate_content=self._md5 is not None, **self._conditions)
+                                     validate_content=self._md5 is not None, **self._conditions,
+                                     **self._keywords)
             return
         if tail:
             self.write_part(tail)
@@ -82,7 +85,7 @@ class BlockUpload(Upload):
 
             conditions = {"match_condition": MatchConditions.IfMissing}  # If-None-Match: *
         self._client.commit_block_list(self._blocks, content_settings=self._settings, timeout=timeout,
-                                       **conditions)
+                                       **conditions, **self._keywords)
 
     def abort(self) -> None:
         self._parts.cancel()
