@@ -409,6 +409,10 @@ class _Handler(socketserver.StreamRequestHandler):
             fields = [(n, v) for n, v in fields if n.lower() != "content-length"] + [
                 ("Transfer-Encoding", "chunked")]
         head = encode_head(f"{self.command} {self.path} HTTP/1.1", fields)
+        if body.empty and check is not None:  # nothing to hold back: judge before the head goes
+            denial = check.verdict()
+            if denial is not None:
+                raise _Refused(denial)
         upstream = self.upstream.ready()
         try:
             upstream.send(head)
@@ -418,9 +422,6 @@ class _Handler(socketserver.StreamRequestHandler):
             upstream.close()  # the service closed the idle connection meanwhile: once more, anew
             self.upstream.ready().send(head)
         if body.empty:
-            denial = check.verdict() if check is not None else None
-            if denial is not None:
-                raise _Refused(denial)
             if limit is not None:
                 raise _Limited
             return
