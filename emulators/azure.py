@@ -194,7 +194,7 @@ class AzureEmulator(ProcessEmulator):
         super().start()
 
     def after_start(self) -> None:
-        from .proxy import HTTPFront
+        from .azure_cpk import AzureFront
 
         self.service_port = self.port
         upstream_tls = None
@@ -203,7 +203,7 @@ class AzureEmulator(ProcessEmulator):
             upstream_tls = ssl.create_default_context(cafile=self.ca_file)
             upstream_tls.check_hostname = False
         tls = (self.ca_file, str(self._workdir / "azurite-key.pem")) if self.https else None
-        self.front = HTTPFront("azure", host=self.host, upstream_tls=upstream_tls, tls=tls)
+        self.front = AzureFront("azure", host=self.host, upstream_tls=upstream_tls, tls=tls)
         self.port = self.front.start((self.host, self.service_port)).port
         headers: dict[str, str] = {}
         self.service_client(direct=True).get_service_properties(

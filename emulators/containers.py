@@ -199,12 +199,12 @@ class GCSContainer(ContainerService, GCSEmulator):
         self.program = "fake-gcs-server"
 
     def after_container_start(self) -> None:
+        from .gcs_front import GCSFront
         from .presign import GCSVerifier
-        from .proxy import HTTPFront
 
         self._workdir = self.scratch()
         self.add_service_account(service_account_info())
-        self.front = HTTPFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
+        self.front = GCSFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
                                upstream_host=self._container_host)
         self.after_start()
 

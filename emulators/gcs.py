@@ -159,16 +159,16 @@ class GCSEmulator(ProcessEmulator):
     def start(self) -> None:
         if self.started:
             return
+        from .gcs_front import GCSFront
         from .integrity import GCSIntegrity
         from .presign import GCSVerifier
-        from .proxy import HTTPFront
 
         self._choose()
         self.add_service_account(service_account_info())
         # The front's port is known before the program starts: it is the public host.
-        self.front = HTTPFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
-                               upstream_host=self._upstream_host,
-                               integrity=GCSIntegrity(self.generation)).bind()
+        self.front = GCSFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
+                              upstream_host=self._upstream_host,
+                              integrity=GCSIntegrity(self.generation)).bind()
         try:
             super().start()
         except BaseException:

@@ -218,6 +218,10 @@ class HTTPFront:
             return Operation(request.method.lower(), "", request.path)
         return self.classifier.classify(request)
 
+    def verify(self, request: HTTPRequest, body: Body) -> Denial | None:
+        """A refusal of ``request`` before it is forwarded (the ``verifier``'s), or None."""
+        return self.verifier(request, body) if self.verifier is not None else None
+
     def take_fault(self, request: HTTPRequest, operation: Operation) -> Fault | None:
         if self.service is None:
             return None
@@ -233,6 +237,9 @@ class HTTPFront:
             self.hub.record(Call(self.service, operation.name, operation.key, status, bytes_in, bytes_out,
                                  operation.bucket, f"{request.method} {request.target}",
                                  fault.kind if fault else None))
+
+    def answered(self, request: HTTPRequest, status: int, headers: Headers) -> None:
+        """The service answered ``request`` (whether or not its answer reaches the client)."""
 
     def error(self, status: int, request: HTTPRequest, *, code: str | None = None,
               message: str | None = None, details: str | None = None) -> tuple[list[tuple[str, str]], bytes]:
@@ -321,7 +328,7 @@ class _Handler(socketserver.StreamRequestHandler):
         # Naming the operation is for records and faults: skipped while no scope wants them.
         observing = front.service is not None and (front.hub.recording or front.hub.faulting)
         operation = front.classify(request) if observing else _UNOBSERVED
-        denial = front.verifier(request, body) if front.verifier is not None else None
+        denial = front.verify(request, body)
         fault = None if denial is not None else front.take_fault(request, operation)
         reported: list[bool] = []
 
@@ -402,6 +409,10 @@ class _Handler(socketserver.StreamRequestHandler):
             fields = [(n, v) for n, v in fields if n.lower() != "content-length"] + [
                 ("Transfer-Encoding", "chunked")]
         head = encode_head(f"{self.command} {self.path} HTTP/1.1", fields)
+        if body.empty and check is not None:  # nothing to hold back: judge before the head goes
+            denial = check.verdict()
+            if denial is not None:
+                raise _Refused(denial)
         upstream = self.upstream.ready()
         try:
             upstream.send(head)
@@ -411,9 +422,6 @@ class _Handler(socketserver.StreamRequestHandler):
             upstream.close()  # the service closed the idle connection meanwhile: once more, anew
             self.upstream.ready().send(head)
         if body.empty:
-            denial = check.verdict() if check is not None else None
-            if denial is not None:
-                raise _Refused(denial)
             if limit is not None:
                 raise _Limited
             return
@@ -473,6 +481,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 self._reset_connection()
                 return
             self.close_connection = True  # the rest of the request body is not read
+        self.front.answered(request, status, fields)
         if lost or (fault is not None and fault.reset_after == 0):
             report(None, 0, fields)  # the service did the work; its answer is lost
             self._reset_connection()

@@ -21,7 +21,9 @@ selected targets), ``storage_emulators`` (the session's emulators),
 ``@pytest.mark.storages`` run). Marker ``capability(name, ...)`` skips a
 test, with the backend's reason, on a backend that declares it cannot do that
 (a name that is not a ``storages.core.Capability`` fails the test); marker
-``storages(*backends)`` runs a test once per backend (emulators.pytest_toolkit).
+``storages(*backends)`` runs a test once per backend (emulators.pytest_toolkit); marker
+``storage_stress`` marks long stress variants, deselected unless ``-m`` names them
+(``pytest -m storage_stress``).
 ``storage_requests`` records the calls a test makes to the emulated services,
 ``storage_faults`` injects faults into them (emulators.pytest_observe).
 """
@@ -41,6 +43,9 @@ from .pytest_observe import storage_faults, storage_requests  # noqa: F401 (fixt
 from .registry import EMULATORS, Target, load, targets_for
 from .session import EmulatorSession
 
+STRESS_MARKER = "storage_stress"
+STRESS_HELP = ("a long stress variant (many rounds of a race), collected only when -m names it, "
+               "e.g. pytest -m storage_stress")
 _SESSION_KEY = pytest.StashKey[EmulatorSession]()
 _SELECTED_KEY = pytest.StashKey[list]()
 
@@ -97,6 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "capability(*names): the test needs these backend capabilities"
     )
     config.addinivalue_line("markers", toolkit.MARKER_HELP)
+    config.addinivalue_line("markers", f"{STRESS_MARKER}: {STRESS_HELP}")
     config.stash[_SELECTED_KEY] = parse_selection(config.getoption("--storage-backend"))
     mode = config.getoption("--storage-emulators")
     if mode not in MODES:
@@ -135,6 +141,16 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         return (yield)
     except NativeOnly as exc:
         pytest.skip(str(exc))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Stress variants stay out of a run unless its ``-m`` expression names them."""
+    if STRESS_MARKER in (config.getoption("markexpr", "") or ""):
+        return
+    stress = [item for item in items if item.get_closest_marker(STRESS_MARKER)]
+    if stress:
+        config.hook.pytest_deselected(items=stress)
+        items[:] = [item for item in items if not item.get_closest_marker(STRESS_MARKER)]
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

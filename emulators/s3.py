@@ -2,7 +2,8 @@
 
 Clients reach it through an observation proxy (emulators.proxy) that records
 each call, injects faults, and refuses presigned URLs and POST policies that
-S3 would refuse (bad signature, expired, unknown access key: emulators.presign).
+S3 would refuse (bad signature, expired, unknown access key: emulators.presign), and
+reads of SSE-C objects without their key, which moto serves (emulators.s3_sse).
 """
 
 from __future__ import annotations
@@ -105,10 +106,10 @@ class S3Emulator(Emulator):
         listening on ``port``; clients then connect to the proxy."""
         from .integrity import S3Integrity
         from .presign import S3Verifier
-        from .proxy import HTTPFront
+        from .s3_sse import SSECFront
 
         self.service_port = self.port
-        self.front = HTTPFront("s3", host=self.host, verifier=S3Verifier(self.credentials),
+        self.front = SSECFront("s3", host=self.host, verifier=S3Verifier(self.credentials),
                                integrity=S3Integrity())
         self.port = self.front.start((self.host, self.service_port)).port
 
@@ -139,6 +140,8 @@ class S3Emulator(Emulator):
     def reset(self) -> None:
         """Wipe every bucket (moto's reset endpoint), then recreate the default bucket."""
         self._request("POST", "/moto-api/reset")
+        if self.front is not None and hasattr(self.front, "forget"):
+            self.front.forget()
         self._create_bucket(DEFAULT_BUCKET)
 
     def health(self) -> bool:

@@ -2,7 +2,6 @@
 
 import io
 import pickle
-import threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -14,6 +13,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile, File
 from django.test import override_settings
 
+from .race import STRESS_ROUNDS, race_rounds
 from .support import FailingSource
 
 TRAVERSAL_NAMES = ["../x", "a/../../x", "/etc/passwd", "..\\x", "a\x00b", "C:\\x", "a/\x01b"]
@@ -221,18 +221,15 @@ def test_overwrite_off_picks_new_name(storage_factory):
 
 @pytest.mark.capability("create_only")
 def test_concurrent_saves_never_overwrite(storage_factory):
-    storage = storage_factory(file_overwrite=False)
-    barrier = threading.Barrier(6)
+    """Twelve writers race for one name: each gets a name of its own holding its bytes."""
+    race_rounds(storage_factory, rounds=1)
 
-    def save(i):
-        barrier.wait()
-        return storage.save("race.txt", ContentFile(f"writer {i}".encode()))
 
-    with ThreadPoolExecutor(6) as pool:
-        names = list(pool.map(save, range(6)))
-    assert len(set(names)) == 6
-    contents = {storage.open(n).read() for n in names}
-    assert contents == {f"writer {i}".encode() for i in range(6)}
+@pytest.mark.storage_stress
+@pytest.mark.capability("create_only")
+def test_concurrent_saves_never_overwrite_50_rounds(storage_factory):
+    """The same race, fifty rounds (``pytest -m storage_stress``; CI runs it)."""
+    race_rounds(storage_factory, rounds=STRESS_ROUNDS)
 
 
 def test_get_available_name_respects_max_length(storage_factory):

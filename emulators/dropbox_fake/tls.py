@@ -1,4 +1,5 @@
-"""A throwaway certificate authority and a server certificate for 127.0.0.1/localhost."""
+"""A throwaway certificate authority and a server certificate for 127.0.0.1/localhost
+(and any other host names asked for)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ class Certificates:
     key: Path  # server private key
 
 
-def make_certificates(directory: Path) -> Certificates:
-    """Generate a CA and a server certificate signed by it (valid for a day) into ``directory``."""
+def make_certificates(directory: Path, hosts: tuple[str, ...] = ()) -> Certificates:
+    """Generate a CA and a server certificate signed by it (valid for a day) into ``directory``,
+    for localhost, 127.0.0.1 and ``hosts``."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -48,6 +50,7 @@ def make_certificates(directory: Path) -> Certificates:
         .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([
             x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            *(x509.DNSName(host) for host in hosts),
         ]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)

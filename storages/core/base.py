@@ -84,8 +84,10 @@ class BaseStorage(Configurable, Storage):
     part_size: int = 8 * 1024 * 1024
     #: Read buffer size.
     chunk_size: int = 1024 * 1024
-    #: Whether objects stored with ``Content-Encoding: gzip`` are decoded on read.
-    decode_gzip: bool = False
+    #: Backends that gzip (S3, GCS) have a ``decode_gzip`` option: decode on read every object
+    #: stored with ``Content-Encoding: gzip``, not only those they compressed (annotation
+    #: only, as ``file_overwrite`` below; ``storages.core.compress``).
+    decode_gzip: bool
     #: How often one read stream re-requests a transfer that broke off (``storages.core.resume``).
     read_resumes: int = READ_RESUMES
     #: Send the service's integrity check with writes and verify reads against the digest the

@@ -1,14 +1,38 @@
 """Streaming gzip for uploads: compresses part by part, never the whole file.
 
-Reads need nothing here: the shared reader decodes objects stored with
-``Content-Encoding: gzip`` when the backend sets ``decode_gzip``.
+An object a storage compressed itself carries a mark in its metadata
+(:data:`COMPRESSED_MARK`); the shared reader decodes those, and any other object
+stored with ``Content-Encoding: gzip`` only when the storage's ``decode_gzip``
+option asks for it. Other gzip-encoded objects (``x.gz`` uploaded as such) are read
+as stored, so the bytes read agree with ``size()``.
 """
 
 from __future__ import annotations
 
 import zlib
+from typing import Any, Mapping
 
 from .files import Upload
+
+#: The metadata entry (key, value) marking an object this storage gzip-compressed on upload.
+COMPRESSED_MARK = ("storages-compressed", "gzip")
+
+
+def with_compressed_mark(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """A copy of an object's user ``metadata`` with :data:`COMPRESSED_MARK` added."""
+    return {**(metadata or {}), COMPRESSED_MARK[0]: COMPRESSED_MARK[1]}
+
+
+def has_compressed_mark(metadata: Any) -> bool:
+    """Whether user ``metadata`` (any key case, as services return it) has the mark."""
+    if not isinstance(metadata, Mapping):
+        return False
+    return any(str(k).lower() == COMPRESSED_MARK[0] and v == COMPRESSED_MARK[1] for k, v in metadata.items())
+
+
+def metadata_headers(headers: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """User metadata sent as HTTP headers (``x-goog-meta-<key>``): key (lower case) -> value."""
+    return {k.lower()[len(prefix):]: v for k, v in headers.items() if k.lower().startswith(prefix)}
 
 DEFAULT_GZIP_CONTENT_TYPES = (
     "text/css",

@@ -46,6 +46,8 @@ class ObjectInfo:
     #: Digests of the stored bytes the service reported: algorithm -> raw digest
     #: (``storages.core.checksums``); a read of the whole object is checked against one.
     checksums: dict[str, bytes] = field(default_factory=dict)
+    #: Gzip-compressed by the storage on upload (its metadata mark): reads decode it.
+    compressed: bool = False
 
 
 class Upload(ABC):
@@ -83,7 +85,6 @@ class FileHost(Protocol):
 
     part_size: int
     chunk_size: int
-    decode_gzip: bool
     read_resumes: int
     checksums: bool
 
@@ -103,6 +104,13 @@ class FileHost(Protocol):
     def unexpected_error(self, exc: BaseException, name: str) -> BaseException: ...
 
     def size(self, name: str) -> int: ...
+
+
+def decodes(storage: Any, info: ObjectInfo | None) -> bool:
+    """Whether reads of an object with ``info`` from ``storage`` gunzip its bytes."""
+    if info is None or info.content_encoding != "gzip":
+        return False
+    return info.compressed or bool(getattr(storage, "decode_gzip", False))
 
 
 class _Reader(io.RawIOBase):
@@ -128,7 +136,9 @@ class _Reader(io.RawIOBase):
 
     # -- stream management -------------------------------------------------
     def _gzipped(self) -> bool:
-        return bool(self.info and self.info.content_encoding == "gzip" and self._storage.decode_gzip)
+        """Whether the bytes are decoded: gzip-encoded, and compressed by the storage itself
+        or its ``decode_gzip`` option asks for every gzip-encoded object."""
+        return decodes(self._storage, self.info)
 
     def _open_at(self, pos: int) -> None:
         self._close_stream()
@@ -432,7 +442,7 @@ class RemoteFile(File):
         if isinstance(self._raw, _Writer):
             return self._raw.tell()
         info = self.info
-        if info is not None and info.size is not None and info.content_encoding != "gzip":
+        if info is not None and info.size is not None and not decodes(self._storage, info):
             return info.size
         return self._storage.size(self.name)
 

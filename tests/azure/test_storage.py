@@ -151,9 +151,12 @@ def test_client_side_encryption_keeps_the_sdks_download():
     class Client:
         key_encryption_key = None
         require_encryption = False
+        snapshot = None
 
     assert can_stream(Client())
-    Client.require_encryption = True
+    Client.snapshot = "2026-01-01T00:00:00.0000000Z"
+    assert not can_stream(Client())
+    Client.snapshot, Client.require_encryption = None, True
     assert not can_stream(Client())
 
 

@@ -38,3 +38,11 @@ def proxy(gcs_emulator):
 def proxied(make_storage, proxy):
     """Like ``make_storage``, but every request goes through ``proxy``."""
     return with_options(make_storage, emulator_host=proxy.endpoint)
+
+
+@pytest.fixture
+def quick_retries(monkeypatch):
+    """Retries of raw GCS requests (storages.backends.gcloud.retry) without the backoff's waits."""
+    from storages.backends.gcloud import retry
+
+    monkeypatch.setattr(retry, "FIRST_DELAY", 0.001)

@@ -8,7 +8,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile, File
 
+from storages.backends.gcloud.retry import ATTEMPTS
 from storages.core import ServiceUnavailable
+from storages.core.compress import COMPRESSED_MARK
 from tests.support import FailingSource
 
 KIB = 1024
@@ -146,13 +148,32 @@ def test_gzip_compresses_listed_types_as_it_streams(make_storage, raw_bucket):
     assert raw_bucket.get_blob("photo.bin").content_encoding is None  # not a listed type
 
 
-def test_gzip_objects_written_by_others_are_decoded(gcs_storage, raw_bucket):
-    blob = raw_bucket.blob("pre.txt")
+def test_gzip_objects_written_by_others_read_as_stored_unless_asked(make_storage, raw_bucket):
+    original = b"already compressed " * 100
+    stored = gzip.compress(original, mtime=0)
+    blob = raw_bucket.blob("pre.txt.gz")
     blob.content_encoding = "gzip"
-    blob.upload_from_string(gzip.compress(b"already compressed " * 100), content_type="text/plain")
-    with gcs_storage.open("pre.txt") as f:
-        assert f.read() == b"already compressed " * 100
-        assert f.info.content_encoding == "gzip"
+    blob.upload_from_string(stored, content_type="text/plain")
+    storage = make_storage(gzip=True)
+    assert storage.size("pre.txt.gz") == len(stored)
+    with storage.open("pre.txt.gz") as f:
+        assert f.read() == stored
+        assert f.info.content_encoding == "gzip" and f.size == len(stored)
+        f.seek(-8, 2)
+        assert f.read() == stored[-8:]  # seeking from the end: the stored size is the size
+    assert make_storage(decode_gzip=True).open("pre.txt.gz").read() == original  # GS_DECODE_GZIP
+
+
+def test_what_it_compressed_is_marked_and_decoded_whatever_its_settings(make_storage, raw_bucket):
+    css = b"a { b: c }\n" * 500
+    make_storage(gzip=True, object_parameters={"metadata": {"owner": "web"}}).save("x.css", ContentFile(css))
+    blob = raw_bucket.get_blob("x.css")
+    assert blob.content_encoding == "gzip"
+    assert blob.metadata == {"owner": "web", COMPRESSED_MARK[0]: COMPRESSED_MARK[1]}
+    with make_storage().open("x.css") as f:  # compression off: the mark says how to read it
+        assert f.read() == css
+        f.seek(1000)
+        assert f.read(11) == css[1000:1011]
 
 
 # -- object parameters and metadata --------------------------------------------------
@@ -246,12 +267,13 @@ def test_unreachable_emulator_is_a_connection_error_naming_it(gcs_emulator):
         storage.open("x.txt")
 
 
-def test_server_errors_become_service_unavailable(proxied, proxy):
+def test_server_errors_become_service_unavailable(proxied, proxy, quick_retries):
     storage = proxied()
     storage.save("s.txt", ContentFile(b"s"))
-    proxy.inject(method="GET", path_contains="alt=media", status=503)
+    proxy.inject(method="GET", path_contains="alt=media", status=503, times=ATTEMPTS)  # outlasts the retries
     with pytest.raises(ServiceUnavailable, match="503"):
         storage.open("s.txt")
+    assert len(proxy.fired) == ATTEMPTS
     assert storage.open("s.txt").read() == b"s"
 
 

@@ -106,3 +106,39 @@ def broken_s3(monkeypatch):
     strict = pytester.runpytest_subprocess("--storage-backend=s3", "--storage-strict",
                                            "-p", "no:cacheprovider")
     strict.assert_outcomes(errors=1)
+
+
+def test_stress_tests_run_only_when_m_names_them(pytester):
+    pytester.makeconftest(DOWNSTREAM_CONFTEST)
+    pytester.makepyfile('''
+        import pytest
+
+
+        def test_quick():
+            pass
+
+
+        @pytest.mark.storage_stress
+        def test_long():
+            pass
+    ''')
+    default = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    default.assert_outcomes(passed=1, deselected=1)
+    selected = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-m", "storage_stress")
+    selected.assert_outcomes(passed=1, deselected=1)
+    assert "test_long" in "\n".join(pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-v", "-m", "storage_stress").outlines)
+
+
+def test_the_documented_stress_command_runs_fifty_rounds(pytester):
+    """docs/testing.md's command, on libcloud (its local driver declares create-only saves)."""
+    from tests.toolkit.test_docs import documented_command
+
+    command = documented_command("stress")
+    assert command[0] == "pytest" and "storage_stress" in command
+    args = [arg if not arg.startswith("--storage-backend=") else "--storage-backend=libcloud"
+            for arg in command[1:]]
+    pytester.makeconftest(DOWNSTREAM_CONFTEST)
+    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider", "-v", "-rs")
+    result.stdout.fnmatch_lines(["*test_concurrent_saves_never_overwrite_50_rounds?libcloud-local? PASSED*"])
+    assert result.parseoutcomes().get("failed", 0) == 0

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "docs" / "testing.md", ROOT / "README.md", ROOT / "docs" / "upgrading.md"]
+DOCS = [ROOT / "docs" / name for name in ("testing.md", "upgrading.md", "s3.md")] + [ROOT / "README.md"]
 BLOCK = re.compile(r"<!-- (example|command): (\S+) -->\n```\w*\n(.*?)```", re.S)
 
 

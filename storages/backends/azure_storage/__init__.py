@@ -25,6 +25,7 @@ from storages.core import (
     ObjectInfo,
     Option,
     ServiceUnavailable,
+    StorageError,
     Upload,
     require,
     split_listing,
@@ -33,7 +34,9 @@ from storages.core import (
     translated,
 )
 from storages.core.direct import DirectUpload, UploadRequest
+from storages.core.keyed import KeyedObjectParameters
 
+from . import params as object_params
 from .compat import AzureCompat, AzureStorageFile
 from .transfer import BlockUpload, Download, can_stream, streamed_download
 
@@ -49,7 +52,7 @@ def _blob() -> Any:
     return require("azure.storage.blob", AzureStorage.sdk_extra)
 
 
-class AzureStorage(AzureCompat, BaseStorage):
+class AzureStorage(KeyedObjectParameters, AzureCompat, BaseStorage):
     """Files in an Azure Blob Storage container (which must already exist)."""
 
     options = (
@@ -84,6 +87,7 @@ class AzureStorage(AzureCompat, BaseStorage):
     #: Blobs per listing page (None: the service's default, 5000).
     list_page_size: int | None = None
     sdk_modules, sdk_extra = ("azure.storage.blob",), "azure"
+    key_rules = object_params  # customer keys in object_parameters: secrets
     container_option, container_kind = "azure_container", "container"
     file_class = AzureStorageFile
 
@@ -99,10 +103,10 @@ class AzureStorage(AzureCompat, BaseStorage):
             if not isinstance(getattr(self, option), dict):
                 raise ImproperlyConfigured(f"AZURE_{option.upper()} must be a dict, got "
                                            f"{type(getattr(self, option)).__name__}")
-        unknown = sorted(set(self.object_parameters) - set(CONTENT_SETTINGS))
+        unknown = sorted(set(self.object_parameters) - set(CONTENT_SETTINGS) - set(object_params.EXTRA))
         if unknown:
             raise ImproperlyConfigured(f"AZURE_OBJECT_PARAMETERS has unknown key(s) {', '.join(unknown)}; "
-                                       f"valid keys: {', '.join(CONTENT_SETTINGS)}")
+                                       f"valid keys: {', '.join((*CONTENT_SETTINGS, *object_params.EXTRA))}")
         if self.custom_domain and ("://" in self.custom_domain or self.custom_domain.startswith("/")):
             raise ImproperlyConfigured("AZURE_CUSTOM_DOMAIN is a host name (and optional path), "
                                        "without a scheme, e.g. 'cdn.example.com'")
@@ -191,11 +195,17 @@ class AzureStorage(AzureCompat, BaseStorage):
         """This thread's ``ContainerClient`` (upstream name kept)."""
         return self._container()
 
-    def _blob_client(self, key: str) -> Any:
+    def _blob_client(self, key: str, snapshot: str | None = None) -> Any:
         if len(key) > MAX_BLOB_NAME:
             raise SuspiciousFileOperation(f"Azure blob names are at most {MAX_BLOB_NAME} characters; "
                                           f"{key[:40]!r}... has {len(key)}")
-        return self._container().get_blob_client(key)
+        return self._container().get_blob_client(key, snapshot=snapshot)
+
+    def _reading(self, key: str) -> tuple[Any, dict[str, Any]]:
+        """The blob client (of the snapshot) a read of ``key`` uses, and its keywords
+        (``cpk``, ``version_id``) from ``get_object_parameters()``."""
+        _, keywords, snapshot = object_params.split(self.get_object_parameters(key))
+        return self._blob_client(key, snapshot), keywords
 
     # -- errors ----------------------------------------------------------------
     def translate_error(self, exc: BaseException, name: str) -> BaseException | None:
@@ -206,6 +216,10 @@ class AzureStorage(AzureCompat, BaseStorage):
             if code == "ContainerNotFound":
                 return self.missing_container()
             return FileNotFoundError(f"{name!r} does not exist in Azure {where}")
+        if code.startswith(("BlobUsesCustomerSpecified", "BlobDoesNotUseCustomerSpecified",
+                            "BlobCustomerSpecifiedEncryption")):
+            return StorageError(f"Azure refused to read {name!r} in {where} ({code}): a blob stored with a "
+                                "customer-provided key is read with the same cpk in get_object_parameters()")
         if _is_conflict(exc):  # only create-only writes carry a condition
             return FileExistsError(f"{name!r} already exists in Azure {where}")
         if isinstance(exc, errors.ClientAuthenticationError):
@@ -231,17 +245,18 @@ class AzureStorage(AzureCompat, BaseStorage):
 
     # -- hooks -----------------------------------------------------------------
     def _stat(self, key: str) -> ObjectInfo:
-        return _info(self._blob_client(key).get_blob_properties(timeout=self.timeout))
+        client, keywords = self._reading(key)
+        return _info(client.get_blob_properties(timeout=self.timeout, **keywords))
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
-        client = self._blob_client(key)
-        if can_stream(client):  # one GET, read as it arrives
+        client, keywords = self._reading(key)
+        if not keywords and can_stream(client):  # one GET, read as it arrives
             stream, properties, size = streamed_download(client, start, self.timeout)
             info = _info(properties)
             info.size = size
             return stream, info
         downloader = client.download_blob(
-            offset=start or None, max_concurrency=1, decompress=False, timeout=self.timeout)
+            offset=start or None, max_concurrency=1, decompress=False, timeout=self.timeout, **keywords)
         info = _info(downloader.properties)
         info.size = start + downloader.size  # the downloader reports the size from ``start``
         return Download(downloader), info
@@ -249,8 +264,10 @@ class AzureStorage(AzureCompat, BaseStorage):
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None,
                       conditions: dict[str, Any] | None = None) -> Upload:
         settings = _blob().ContentSettings(**self._content_settings(key, content_type))
+        _, keywords, _ = object_params.split(self.get_object_parameters(key))
         return BlockUpload(self._blob_client(key), settings, create_only, max_conn=self.upload_max_conn,
-                           timeout=self.timeout, conditions=conditions, checksums=self.checksums)
+                           timeout=self.timeout, conditions=conditions, checksums=self.checksums,
+                           keywords=object_params.write_keywords(keywords))
 
     def _content_settings(self, key: str, content_type: str | None) -> dict[str, Any]:
         guessed_type, encoding = mimetypes.guess_type(key)
@@ -259,11 +276,12 @@ class AzureStorage(AzureCompat, BaseStorage):
             "content_encoding": encoding,
             "cache_control": self.cache_control,
         }
-        params.update(self.get_object_parameters(key))
+        params.update(object_params.split(self.get_object_parameters(key))[0])
         return params
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
-        """ContentSettings keywords for blob ``name`` (AZURE_OBJECT_PARAMETERS); override per file."""
+        """ContentSettings keywords for blob ``name`` (AZURE_OBJECT_PARAMETERS); override per file.
+        Also ``cpk`` (uploads and reads), ``version_id`` and ``snapshot`` (reads): ``.params``."""
         return dict(self.object_parameters)
 
     def _delete(self, key: str) -> bool:

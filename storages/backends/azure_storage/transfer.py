@@ -43,9 +43,11 @@ def streamed_download(blob_client: Any, start: int, timeout: int) -> tuple[Chunk
 
 
 def can_stream(blob_client: Any) -> bool:
-    """Whether :func:`streamed_download` serves this client (no client-side encryption)."""
-    return not any(getattr(blob_client, name, None)
-                   for name in ("key_encryption_key", "require_encryption", "key_resolver_function"))
+    """Whether :func:`streamed_download` serves this client: no client-side encryption and no
+    snapshot (reads with a customer-provided key or a version_id keep ``download_blob`` too)."""
+    return not getattr(blob_client, "snapshot", None) and not any(
+        getattr(blob_client, name, None)
+        for name in ("key_encryption_key", "require_encryption", "key_resolver_function"))
 
 
 class Download:
@@ -72,8 +74,10 @@ class BlockUpload(Upload):
     """
 
     def __init__(self, client: Any, settings: Any, create_only: bool, *, max_conn: int, timeout: int,
-                 conditions: dict[str, Any] | None = None, checksums: bool = True) -> None:
+                 conditions: dict[str, Any] | None = None, checksums: bool = True,
+                 keywords: dict[str, Any] | None = None) -> None:
         self._timeout = timeout
+        self._keywords = keywords or {}  # a customer-provided key's, on every request
         self._conditions = conditions or {}  # of the commit (etag/match_condition)
         self._client = client
         self._settings = settings
@@ -91,8 +95,8 @@ class BlockUpload(Upload):
         self._parts.submit(self._stage, block_id, data)
 
     def _stage(self, block_id: str, data: bytes) -> None:
-        self._client.stage_block(block_id, data, length=len(data), timeout=self._timeout,
-                                 validate_content=self._md5 is not None)  # Content-MD5: Azure checks it
+        self._client.stage_block(block_id, data, length=len(data), timeout=self._timeout,  # Content-MD5:
+                                 validate_content=self._md5 is not None, **self._keywords)  # Azure checks it
 
     def commit(self, tail: bytes) -> None:
         # A refused create-only commit (the name is taken) is translated by the storage;
@@ -102,7 +106,8 @@ class BlockUpload(Upload):
             # One request; overwrite=False makes the SDK send If-None-Match: *.
             self._client.upload_blob(tail, length=len(tail), overwrite=not self._create_only,
                                      content_settings=self._settings, max_concurrency=1, timeout=timeout,
-                                     validate_content=self._md5 is not None, **self._conditions)
+                                     validate_content=self._md5 is not None, **self._conditions,
+                                     **self._keywords)
             return
         if tail:
             self.write_part(tail)
@@ -115,7 +120,7 @@ class BlockUpload(Upload):
 
             conditions = {"match_condition": MatchConditions.IfMissing}  # If-None-Match: *
         self._client.commit_block_list(self._blocks, content_settings=self._settings, timeout=timeout,
-                                       **conditions)
+                                       **conditions, **self._keywords)
 
     def abort(self) -> None:
         self._parts.cancel()

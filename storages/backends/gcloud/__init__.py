@@ -34,14 +34,25 @@ from storages.core import (
     translated,
 )
 from storages.core.checksums import decode
-from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
+from storages.core.compress import (
+    DEFAULT_GZIP_CONTENT_TYPES,
+    GzipUpload,
+    has_compressed_mark,
+    metadata_headers,
+    should_gzip,
+    with_compressed_mark,
+)
 from storages.core.direct import DirectUpload, UploadRequest
+from storages.core.keyed import KeyedObjectParameters
 from storages.core.names import relative_to_root
 
+from . import params as object_params
 from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
 from .credentials import to_credentials
 from .direct import upload_headers
-from .upload import TIMEOUT, GCSUpload, check_status
+from .retry import RawBody, media_get, retried
+from .signing import iam_sign_params
+from .upload import TIMEOUT, GCSUpload
 
 CHUNK_MULTIPLE = 256 * 1024  # GCS resumable chunks are multiples of 256 KiB
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
@@ -73,7 +84,7 @@ def to_endpoint(value: Any) -> str | None:
     return text if "://" in text else f"http://{text}"
 
 
-class GoogleCloudStorage(BaseStorage):
+class GoogleCloudStorage(KeyedObjectParameters, BaseStorage):
     """Files in a Google Cloud Storage bucket."""
 
     options = (
@@ -91,6 +102,7 @@ class GoogleCloudStorage(BaseStorage):
         Option("expiration", ("GS_EXPIRATION",), datetime.timedelta(seconds=86400), convert=to_timedelta),
         Option("gzip", ("GS_IS_GZIPPED",), False, convert=to_bool),
         Option("gzip_content_types", ("GZIP_CONTENT_TYPES",), DEFAULT_GZIP_CONTENT_TYPES, convert=tuple),
+        Option("decode_gzip", ("GS_DECODE_GZIP",), False, convert=to_bool),
         Option("object_parameters", ("GS_OBJECT_PARAMETERS",), dict),
         Option("blob_chunk_size", ("GS_BLOB_CHUNK_SIZE",), None, convert=to_chunk_size),
         Option("custom_endpoint", ("GS_CUSTOM_ENDPOINT",)),
@@ -100,10 +112,10 @@ class GoogleCloudStorage(BaseStorage):
         Option("sa_email", ("GS_SA_EMAIL",)),
     )
     unsupported = {"accessed_time": "Google Cloud Storage does not record access times"}
-    decode_gzip = True
     sdk_modules, sdk_extra = ("google.cloud.storage",), "google"
     container_option, auto_create_option = "bucket_name", "auto_create_bucket"
     file_class = GoogleCloudFile
+    key_rules = object_params  # customer keys in object_parameters: secrets
 
     def _options_changed(self) -> None:
         super()._options_changed()
@@ -207,34 +219,31 @@ class GoogleCloudStorage(BaseStorage):
 
     # -- hooks -----------------------------------------------------------------
     def _stat(self, key: str) -> ObjectInfo:
-        blob = self.bucket.get_blob(key, timeout=TIMEOUT)
+        _, encryption_key, generation = object_params.split(self._params_of(key))
+        blob = self.bucket.get_blob(key, timeout=TIMEOUT,
+                                    encryption_key=encryption_key, generation=generation)
         if blob is None:
             raise FileNotFoundError(f"{key!r} does not exist in GCS bucket {self.bucket_name!r}")
         return ObjectInfo(size=blob.size, modified=blob.updated, created=blob.time_created,
                           content_type=blob.content_type, content_encoding=blob.content_encoding,
-                          etag=blob.etag)
+                          etag=blob.etag, compressed=has_compressed_mark(blob.metadata))
+
+    def _params_of(self, key: str) -> dict[str, Any]:
+        return dict(self.get_object_parameters(relative_to_root(self.location, key)))
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
-        bucket = self.bucket
-        url = (f"{self.client.api_endpoint}/download/storage/v1/b/{quote(bucket.name, safe='')}"
-               f"/o/{quote(key, safe='')}?alt=media")
-        # Raw bytes as stored: gzip-encoded objects are decoded by the shared reader.
-        headers = {"Accept-Encoding": "gzip"}
-        if start:
-            headers["Range"] = f"bytes={start}-"
-        response = self.client._http.request("GET", url, headers=headers, stream=True, timeout=TIMEOUT)
-        try:
-            check_status(response, (200, 206))
-        except BaseException:
-            response.close()
-            raise
-        return _RawBody(response), _info_from_headers(response.headers)
+        _, encryption_key, pinned = object_params.split(self._params_of(key))
+        headers = object_params.key_headers(encryption_key)
+
+        client, bucket = self.client, self.bucket.name
+        response = retried(lambda: media_get(client, bucket, key, start, headers, pinned), "download")
+        return RawBody(response), _info_from_headers(response.headers)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
-        params = dict(self.get_object_parameters(relative_to_root(self.location, key)))
+        params, encryption_key, _ = object_params.split(self._params_of(key))
         acl = params.pop("acl", self.default_acl)
         content_type = params.pop("content_type", content_type)
-        blob = self.bucket.blob(key)
+        blob = self.bucket.blob(key, encryption_key=encryption_key)
         blob.content_type = content_type  # in the metadata: emulators ignore X-Upload-Content-Type
         for prop, value in params.items():
             if not isinstance(getattr(type(blob), prop, None), property):
@@ -244,13 +253,17 @@ class GoogleCloudStorage(BaseStorage):
                     and should_gzip(content_type, self.gzip_content_types))
         if compress:
             blob.content_encoding = "gzip"
+            blob.metadata = with_compressed_mark(blob.metadata)
         upload: Upload = GCSUpload(self.client, blob, create_only=create_only, content_type=content_type,
                                    predefined_acl=acl, missing_bucket=self.missing_container,
-                                   checksums=self.checksums)
+                                   checksums=self.checksums,
+                                   headers=object_params.key_headers(encryption_key))
         return GzipUpload(upload, self.part_size) if compress else upload
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
-        """Blob properties (plus ``acl``) for ``name``; override to vary them per file."""
+        """Blob properties (plus ``acl``) for ``name``; override to vary them per file. Also
+        ``encryption_key`` (a customer-supplied key: uploads and reads) and ``generation``
+        (reads): see ``.params``."""
         return dict(self.object_parameters or {})
 
     def _delete(self, key: str) -> bool:
@@ -324,7 +337,8 @@ class GoogleCloudStorage(BaseStorage):
         """A V4 signed PUT URL: the content type and the size range are signed headers, so GCS
         refuses an upload that changes them (``x-goog-content-length-range``)."""
         self.bucket  # noqa: B018 (created first when GS_AUTO_CREATE_BUCKET is on)
-        params = {"acl": self.default_acl, **self.get_object_parameters(request.name)}
+        own = object_params.for_upload(self.get_object_parameters(request.name))
+        params = {"acl": self.default_acl, **own}
         headers = upload_headers(params, request.content_type or "application/octet-stream", request.max_size)
         content_type = headers["Content-Type"]
         url = self._signed_url(request.name, request.key, {
@@ -335,28 +349,7 @@ class GoogleCloudStorage(BaseStorage):
 
     def _iam_sign_params(self) -> dict[str, str]:
         """Sign through the IAM signBlob API with the caller's token (no key file)."""
-        credentials = self.credentials or self.client._credentials
-        if not getattr(credentials, "token", None):
-            from google.auth.transport.requests import Request
-
-            credentials.refresh(Request())
-        email = self.sa_email or getattr(credentials, "service_account_email", None)
-        if not email or email == "default":
-            raise ImproperlyConfigured("GS_IAM_SIGN_BLOB needs the service account's e-mail: set GS_SA_EMAIL")
-        return {"service_account_email": email, "access_token": credentials.token}
-
-
-class _RawBody:
-    """The undecoded body of a streamed download."""
-
-    def __init__(self, response: Any) -> None:
-        self._response = response
-
-    def read(self, n: int = -1) -> bytes:
-        return self._response.raw.read(None if n is None or n < 0 else n, decode_content=False)
-
-    def close(self) -> None:
-        self._response.close()
+        return iam_sign_params(self.credentials or self.client._credentials, self.sa_email)
 
 
 def _info_from_headers(headers: Any) -> ObjectInfo:
@@ -374,6 +367,7 @@ def _info_from_headers(headers: Any) -> ObjectInfo:
         etag=headers.get("ETag"),
         version=headers.get("X-Goog-Generation"),
         checksums=_hashes(headers.get("X-Goog-Hash", "")),
+        compressed=has_compressed_mark(metadata_headers(headers, "x-goog-meta-")),
     )
 
 

@@ -1,5 +1,6 @@
 """Uploads to Google Cloud Storage: one multipart request for a small file, a
-resumable session (parts PUT as they come, cancelled on failure) otherwise.
+resumable session (parts PUT as they come, resumed after transient errors (``.retry``),
+cancelled on failure) otherwise.
 
 Integrity: a small file's metadata carries its CRC32C (the SDK computes it); a resumable
 upload's last request carries ``X-Goog-Hash: crc32c=...`` of the whole object, computed as
@@ -16,19 +17,20 @@ from typing import Any, Callable
 from storages.core import ServiceUnavailable, Upload
 from storages.core.checksums import Crc32c
 
+from .retry import (
+    ATTEMPTS,
+    FINISHED,
+    TIMEOUT,
+    check_status,
+    delays,
+    is_transient,
+    pause,
+    persisted,
+    session_status,
+)
+
 # The storage module's logger, so logging configured for it still applies.
 logger = logging.getLogger("storages.backends.gcloud")
-
-TIMEOUT = 60  # seconds, for every request to GCS
-
-
-def check_status(response: Any, expected: tuple[int, ...]) -> Any:
-    """Raise the SDK's exception for an unexpected status of a raw request."""
-    if response.status_code not in expected:
-        from google.api_core.exceptions import from_http_response
-
-        raise from_http_response(response)
-    return response
 
 
 class GCSUpload(Upload):
@@ -38,8 +40,9 @@ class GCSUpload(Upload):
 
     def __init__(self, client: Any, blob: Any, *, create_only: bool, content_type: str | None,
                  predefined_acl: str | None, missing_bucket: Callable[[], Exception],
-                 checksums: bool = True) -> None:
+                 checksums: bool = True, headers: dict[str, str] | None = None) -> None:
         self._client = client
+        self._headers = headers or {}  # a customer-supplied key's, on every chunk
         self._missing_bucket = missing_bucket
         self._blob = blob
         self._create_only = create_only
@@ -54,7 +57,8 @@ class GCSUpload(Upload):
         if final and self._crc32c is not None:
             headers["X-Goog-Hash"] = f"crc32c={base64.b64encode(self._crc32c.digest()).decode()}"
         return self._client._http.request(
-            "PUT", self._session, data=data, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+            "PUT", self._session, data=data, headers={**self._headers, **headers}, timeout=TIMEOUT,
+            allow_redirects=False)
 
     def write_part(self, data: bytes) -> None:
         from google.api_core.exceptions import NotFound
@@ -69,19 +73,37 @@ class GCSUpload(Upload):
         if self._crc32c is not None:
             self._crc32c.update(data)
         end = self._offset + len(data)
-        sent = 0
-        for _ in range(5):  # the service may persist only part of a chunk: send the rest
-            response = self._put(data[sent:], f"bytes {self._offset + sent}-{end - 1}/*")
-            check_status(response, (308,))
-            persisted = _persisted(response.headers.get("Range"))
-            if persisted >= end:
-                break
-            if persisted < self._offset:
-                raise ServiceUnavailable(f"GCS lost acknowledged upload bytes ({persisted} < {self._offset})")
-            sent = persisted - self._offset
-        else:
-            raise ServiceUnavailable(f"GCS kept refusing bytes {self._offset}-{end - 1} of an upload")
+        self._send(data, end, total=None)
         self._offset = end
+
+    def _send(self, data: bytes, end: int, total: int | None) -> None:
+        """PUT ``data`` (bytes ``_offset``..``end``-1) until the session holds all of it (and,
+        given the ``total``, has made the object). A transient failure asks the session how
+        much it holds and resumes there; a part it held only in part is completed."""
+        sent = 0  # bytes of ``data`` the session holds
+        tries = delays()
+        for _ in range(ATTEMPTS + 5):  # the service may persist only part of a chunk: send the rest
+            try:
+                response = self._put(data[sent:], _content_range(self._offset + sent, end, total),
+                                     final=total is not None)
+                if total is not None and response.status_code in (200, 201):
+                    return
+                check_status(response, (308,))
+                held = persisted(response.headers.get("Range"))
+            except Exception as exc:
+                delay = next(tries, None)
+                if delay is None or not is_transient(exc):
+                    raise
+                pause(exc, f"upload of bytes {self._offset + sent}-{end - 1}", delay)
+                held = session_status(self._client, self._session, TIMEOUT)
+                if held == FINISHED and total is not None:
+                    return  # the last chunk made the object; only its answer was lost
+            if held == FINISHED or held < self._offset:
+                raise ServiceUnavailable(f"GCS lost acknowledged upload bytes ({held} < {self._offset})")
+            if held >= end and total is None:
+                return
+            sent = held - self._offset
+        raise ServiceUnavailable(f"GCS kept refusing bytes {self._offset}-{end - 1} of an upload")
 
     def commit(self, tail: bytes) -> None:
         from google.api_core.exceptions import NotFound
@@ -104,8 +126,7 @@ class GCSUpload(Upload):
             if self._crc32c is not None:
                 self._crc32c.update(tail)
             total = self._offset + len(tail)
-            content_range = f"bytes {self._offset}-{total - 1}/{total}" if tail else f"bytes */{total}"
-            check_status(self._put(tail, content_range, final=True), (200, 201))
+            self._send(tail, total, total=total)
         except BaseException:
             self.abort()
             raise
@@ -121,8 +142,8 @@ class GCSUpload(Upload):
             logger.warning("Could not cancel a GCS resumable upload session: %s", exc)
 
 
-def _persisted(range_header: str | None) -> int:
-    """Bytes the service holds, from a resumable 308's ``Range: bytes=0-N``."""
-    if not range_header or "-" not in range_header:
-        return 0
-    return int(range_header.rsplit("-", 1)[1]) + 1
+def _content_range(start: int, end: int, total: int | None) -> str:
+    """The ``Content-Range`` of a chunk of bytes ``start``..``end``-1 (none: a bare
+    finalisation) of an upload whose ``total`` size is known only with its last chunk."""
+    size = "*" if total is None else str(total)
+    return f"bytes {start}-{end - 1}/{size}" if end > start else f"bytes */{size}"

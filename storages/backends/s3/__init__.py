@@ -13,10 +13,19 @@ from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured
 
 from storages.core import BaseStorage, ObjectInfo, Option, Upload, split_listing, to_bool, to_int
-from storages.core.compress import DEFAULT_GZIP_CONTENT_TYPES, GzipUpload, should_gzip
+from storages.core.compress import (
+    DEFAULT_GZIP_CONTENT_TYPES,
+    GzipUpload,
+    has_compressed_mark,
+    should_gzip,
+    with_compressed_mark,
+)
 from storages.core.direct import DirectUpload, UploadRequest
-from storages.core.errors import ChecksumMismatch, ServiceUnavailable, translated
+from storages.core.errors import ChecksumMismatch, ServiceUnavailable, StorageError, translated
+from storages.core.keyed import KeyedObjectParameters
+from storages.core.names import relative_to_root
 
+from . import params as object_params
 from . import presign
 from .checksums import digests, one_check
 from .cloudfront import signer_from_key
@@ -28,7 +37,7 @@ NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound"}
 DENIED_CODES = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"}
 
 
-class S3Storage(S3Resources, BaseStorage):
+class S3Storage(KeyedObjectParameters, S3Resources, BaseStorage):
     """Files in an S3 bucket (or any S3-compatible service via ``AWS_S3_ENDPOINT_URL``)."""
 
     options = (
@@ -50,6 +59,7 @@ class S3Storage(S3Resources, BaseStorage):
         Option("querystring_expire", ("AWS_QUERYSTRING_EXPIRE",), 3600, convert=int),
         Option("gzip", ("AWS_IS_GZIPPED",), False, convert=to_bool),
         Option("gzip_content_types", ("GZIP_CONTENT_TYPES",), DEFAULT_GZIP_CONTENT_TYPES, convert=tuple),
+        Option("decode_gzip", ("AWS_S3_DECODE_GZIP",), False, convert=to_bool),
         Option("region_name", ("AWS_S3_REGION_NAME",), None),
         Option("use_ssl", ("AWS_S3_USE_SSL",), True, convert=to_bool),
         Option("verify", ("AWS_S3_VERIFY",), None),
@@ -77,11 +87,11 @@ class S3Storage(S3Resources, BaseStorage):
     #: Upstream's deprecated class attribute: a botocore ``Config`` used as AWS_S3_CLIENT_CONFIG.
     config: Any = None
     file_class = S3File
+    key_rules = object_params  # customer keys in object_parameters: secrets
     unsupported = {
         "created_time": "S3 records only a last-modified time per object",
         "accessed_time": "S3 does not record access times",
     }
-    decode_gzip = True
     sdk_modules, sdk_extra = ("boto3",), "s3"
     container_option, auto_create_option = "bucket_name", "auto_create_bucket"
 
@@ -213,6 +223,9 @@ class S3Storage(S3Resources, BaseStorage):
                 return FileExistsError(f"{name!r} already exists in S3 bucket {self.bucket_name!r}")
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
                 return ServiceUnavailable(f"S3 endpoint {self.endpoint()} failed: {exc}")
+            if object_params.refused_read(code, exc):
+                return StorageError(f"S3 refused to read {name!r} in bucket {self.bucket_name!r}: "
+                                    f"{self.redact(str(exc))}. {object_params.READ_HINT}")
             if code in DENIED_CODES:
                 return PermissionError(
                     f"S3 refused access to {name!r} in bucket {self.bucket_name!r} ({code}); check "
@@ -235,12 +248,16 @@ class S3Storage(S3Resources, BaseStorage):
         return super().translate_error(exc, name)
 
     # -- hooks -----------------------------------------------------------------
+    def _read_parameters(self, key: str) -> dict[str, Any]:  # SSE-C, VersionId, ...: see .params
+        return object_params.read_parameters(self.get_object_parameters(relative_to_root(self.location, key)))
+
     def _stat(self, key: str) -> ObjectInfo:
-        head = self._client().head_object(Bucket=self.container_name(), Key=key)
+        head = self._client().head_object(Bucket=self.container_name(), Key=key, **self._read_parameters(key))
         return _info(head, head.get("ContentLength"))
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         kwargs = {"Range": f"bytes={start}-"} if start else {}
+        kwargs.update(self._read_parameters(key))
         response = self._client().get_object(Bucket=self.container_name(), Key=key, **kwargs)
         size = response.get("ContentLength")
         content_range = response.get("ContentRange")
@@ -254,12 +271,13 @@ class S3Storage(S3Resources, BaseStorage):
         name = key[len(self.location) + 1:] if self.location else key
         params, compress = self._upload_parameters(name, content_type)
         upload: Upload = S3Upload(self._client(), self.container_name(), key, params, create_only,
-                                   max_in_flight=self.max_concurrency, threshold=self.multipart_threshold)
+                                   max_in_flight=self.max_concurrency, threshold=self.multipart_threshold,
+                                   part_params=object_params.part_parameters(params))
         return GzipUpload(upload, self.part_size) if compress else upload
 
     def _object_parameters(self, name: str, content_type: str | None) -> dict[str, Any]:
         """The ``put_object`` parameters of a new object: content type, ACL, encryption."""
-        params = dict(self.get_object_parameters(name))
+        params = object_params.upload_parameters(self.get_object_parameters(name))
         params.setdefault("ContentType", content_type or self.default_content_type)
         if self.default_acl and "ACL" not in params:
             params["ACL"] = self.default_acl
@@ -274,10 +292,12 @@ class S3Storage(S3Resources, BaseStorage):
                     and should_gzip(params["ContentType"], self.gzip_content_types))
         if compress:
             params["ContentEncoding"] = "gzip"
+            params["Metadata"] = with_compressed_mark(params.get("Metadata"))
         return params, compress
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
-        """Extra ``put_object`` parameters for ``name``; override to vary them per file."""
+        """Parameters of the object ``name`` (relative to AWS_LOCATION); override to vary them
+        per file. Uploads and reads (HEAD, GET) take what each can (see ``.params``)."""
         return dict(self.object_parameters or {})
 
     def _delete(self, key: str) -> bool:
@@ -363,6 +383,7 @@ def _info(response: dict[str, Any], size: int | None) -> ObjectInfo:
         size=size, modified=response.get("LastModified"), content_type=response.get("ContentType"),
         content_encoding=response.get("ContentEncoding"), etag=response.get("ETag"),
         version=response.get("VersionId"), checksums=digests(response),
+        compressed=has_compressed_mark(response.get("Metadata")),
     )
 
 

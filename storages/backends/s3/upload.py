@@ -42,10 +42,12 @@ class S3Upload(Upload):
     existing object even under a race."""
 
     def __init__(self, client: Any, bucket: str, key: str, params: dict[str, Any], create_only: bool,
-                 max_in_flight: int = 1, threshold: int | None = None) -> None:
+                 max_in_flight: int = 1, threshold: int | None = None,
+                 part_params: dict[str, Any] | None = None) -> None:
         self._client = client
         self._target = {"Bucket": bucket, "Key": key}
         self._params = params
+        self._part_params = part_params or {}  # SSE-C keys etc., repeated on every part
         self._create_only = create_only
         self._upload_id: str | None = None
         self._parts = PartPool(max_in_flight)
@@ -84,7 +86,7 @@ class S3Upload(Upload):
     def _send_part(self, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
         crc32 = {"ChecksumAlgorithm": "CRC32"} if self._crc is not None else {}
         response = self._client.upload_part(**self._target, UploadId=upload_id, PartNumber=number, Body=data,
-                                            **crc32)
+                                            **crc32, **self._part_params)
         part = {"ETag": response["ETag"], "PartNumber": number}
         if self._crc is not None:
             part["ChecksumCRC32"] = response["ChecksumCRC32"]
@@ -110,7 +112,7 @@ class S3Upload(Upload):
             parts = self._parts.wait()
             self._client.complete_multipart_upload(
                 **self._target, UploadId=self._upload_id, MultipartUpload={"Parts": parts},
-                **self._condition(), **self._whole())
+                **self._condition(), **self._whole(), **self._part_params)
         except BaseException:
             self.abort()
             raise

@@ -1,11 +1,15 @@
 """SFTP uploads: a hidden temporary file beside the target, written through a bounded
-window, given its mode and owner, then renamed into place: ``posix-rename`` (atomic
-replace) when overwriting, plain SFTP ``RENAME`` (which refuses an existing target)
-for create-only saves. The order of the steps and the clean-up are the core's
-StagedUpload; this says how SFTP does each."""
+window, given its mode and owner, then moved into place with ``posix-rename`` (atomic
+replace). A create-only save first claims the name with an exclusive create
+(``O_CREAT|O_EXCL``, atomic on the server's filesystem) and then replaces its own empty
+claim: it never relies on plain SFTP ``RENAME`` refusing an existing target, which
+OpenSSH's sftp-server does atomically only where the filesystem has hard links (its
+fallback, and other servers, check and then rename, or replace). The order of the steps
+and the clean-up are the core's StagedUpload; this says how SFTP does each."""
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import stat
 from typing import Any, Callable, Protocol, TypeVar
@@ -15,6 +19,8 @@ from storages.core import Reconnecting, StagedUpload
 from .transfer import WriteStream
 
 T = TypeVar("T")
+# The storage module's logger, so logging configured for it still applies.
+logger = logging.getLogger("storages.backends.sftpstorage")
 
 
 class SFTPHost(Protocol):
@@ -41,6 +47,7 @@ class SFTPUpload(StagedUpload):
         self.storage = storage
         self.stream: WriteStream | None = None
         self._conn: Any = None  # the connection of the current step
+        self._claimed = False  # an empty file of ours holds the name (create-only)
 
     def _step(self, fn: Callable[[], T]) -> T:
         def on(conn: Any) -> T:
@@ -79,30 +86,81 @@ class SFTPUpload(StagedUpload):
 
     def _place(self) -> None:
         assert self.stream is not None
-        sftp, tmp, key = self.stream.handle.sftp, self.temp, self.key
-        if self.create_only:
+        sftp = self.stream.handle.sftp
+        if self.create_only and self.storage._posix_rename:
+            self._claim(sftp)
             try:
-                sftp.rename(tmp, key)  # SFTP v3 RENAME refuses an existing target
-            except OSError as exc:
-                if exists(sftp, key):
-                    raise FileExistsError(f"{key!r} already exists on {self.where}") from exc
+                self._replace(sftp)
+            except BaseException:
+                self._unclaim()
                 raise
-            return
-        if self.storage._posix_rename:
-            try:
-                sftp.posix_rename(tmp, key)
+            if self.storage._posix_rename:
                 return
-            except OSError as exc:
-                if "unsupported" not in str(exc).lower():
-                    raise
-                self.storage._posix_rename = False  # an old server: replace in two steps
+            self._unclaim()  # an old server, found out just now: place with RENAME below
+        if self.create_only:
+            self._rename_new(sftp)
+        elif not self._replace(sftp):
+            self._replace_in_two_steps(sftp)
+
+    def _claim(self, sftp: Any) -> None:
+        """Create ``key`` empty and exclusively: whoever creates it owns the name."""
         try:
-            sftp.rename(tmp, key)
-        except OSError:
-            if not exists(sftp, key):
+            sftp.open(self.key, "wx").close()
+        except OSError as exc:
+            if exists(sftp, self.key):
+                raise FileExistsError(f"{self.key!r} already exists on {self.where}") from exc
+            raise
+        self._claimed = True
+
+    def _unclaim(self) -> None:
+        """Remove our claim if the temporary file was not moved onto it (best effort: the
+        upload failed already, or the server turned out to have no posix-rename)."""
+        if not self._claimed:
+            return
+        self._claimed = False
+
+        def remove(sftp: Any) -> None:
+            if exists(sftp, self.temp) and sftp.stat(self.key).st_size == 0:
+                sftp.remove(self.key)
+
+        try:
+            self.storage._run(remove)
+        except Exception as exc:  # noqa: BLE001 - never mask the error that caused it
+            logger.warning("Could not remove the claim of %s at %s: %s", self.key, self.where, exc)
+
+    def _replace(self, sftp: Any) -> bool:
+        """``posix-rename`` the temporary file onto ``key``; False if the server has none."""
+        if not self.storage._posix_rename:
+            return False
+        try:
+            sftp.posix_rename(self.temp, self.key)
+        except OSError as exc:
+            if "unsupported" not in str(exc).lower():
                 raise
-            sftp.remove(key)
-            sftp.rename(tmp, key)
+            self.storage._posix_rename = False  # an old server
+            return False
+        self._claimed = False
+        return True
+
+    def _rename_new(self, sftp: Any) -> None:
+        """Plain SFTP v3 RENAME, for servers without posix-rename: it refuses an existing
+        target, atomically only where the server makes it so (docs/sftp.md)."""
+        try:
+            sftp.rename(self.temp, self.key)
+        except OSError as exc:
+            if exists(sftp, self.key):
+                raise FileExistsError(f"{self.key!r} already exists on {self.where}") from exc
+            raise
+
+    def _replace_in_two_steps(self, sftp: Any) -> None:
+        """Overwrite on a server without posix-rename: RENAME, or remove then RENAME."""
+        try:
+            sftp.rename(self.temp, self.key)
+        except OSError:
+            if not exists(sftp, self.key):
+                raise
+            sftp.remove(self.key)
+            sftp.rename(self.temp, self.key)
 
     def _release(self, error: BaseException | None) -> None:
         stream, self.stream = self.stream, None
