@@ -4,7 +4,8 @@
   not count against the client's RSS) and get its OPTIONS/env.
 - ``CountingProxy``: count HTTP requests per operation (``emulators.proxy``).
 - ``peak_rss_growth(fn)``: peak resident-memory growth of this process while ``fn`` runs
-  (``PeakRSS(processes)``: the same over a block, for any processes).
+  (``PeakRSS(processes)``: the same over a block, for any processes; ``HighWaterMark``:
+  this process only, from the kernel's own peak, so no sampler costs CPU during a timing).
 - ``median_seconds(fn, repeat)``, ``throughput_mb_s(nbytes, seconds)``.
 - ``GeneratedStream(size)`` / ``Sink()``: a large source and a discarding
   destination that hold only one block in memory.
@@ -47,7 +48,8 @@ Row = tuple[str, Any]  # (label, figure), as print_rows prints it
 Op = Callable[[], Any]
 
 __all__ = [
-    "MB", "CountingProxy", "GeneratedStream", "PeakRSS", "RequestCounter", "Row", "Sink", "bench_parser",
+    "MB", "CountingProxy", "GeneratedStream", "HighWaterMark", "PeakRSS", "RequestCounter", "Row", "Sink",
+    "bench_parser",
     "big_save_and_read", "count_metadata", "count_small_saves", "drain", "emulator_start_rows",
     "emulator_start_seconds", "fill", "interleaved_medians", "median_seconds", "peak_rss_growth",
     "peak_rss_rows", "print_rows", "read_whole", "seconds_vs_raw", "serve", "setup_django",
@@ -97,6 +99,10 @@ def serve(name: str, timeout: float = 60) -> Iterator[dict[str, Any]]:
             if line.startswith("{"):
                 description = json.loads(line)
                 break
+            if line.startswith("READY"):  # it reported a failure instead of its description
+                proc.terminate()
+                raise RuntimeError(f"emulator {name} did not start: "
+                                   f"{proc.stderr.read().strip() if proc.stderr else ''}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"emulator {name} did not start in {timeout}s")
         yield description
@@ -106,6 +112,7 @@ def serve(name: str, timeout: float = 60) -> Iterator[dict[str, Any]]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
 
 
 class PeakRSS:
@@ -138,6 +145,42 @@ class PeakRSS:
         self._sampler.join()
         self._peak = max(self._peak, self._rss())
         self.growth = (self._peak - self._baseline) / MB
+
+
+class HighWaterMark:
+    """Peak resident-memory growth (MB, in ``.growth`` after the block) of this process, read
+    from the kernel's peak (``VmHWM``, reset on entry through ``/proc/self/clear_refs``): exact,
+    and nothing runs meanwhile. Where Linux's reset is not available it falls back to
+    :class:`PeakRSS` (a sampler thread)."""
+
+    def __init__(self) -> None:
+        self.growth = 0.0
+        self._fallback: PeakRSS | None = None
+
+    @staticmethod
+    def _status_kb(field: str) -> int:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise OSError(f"no {field} in /proc/self/status")
+
+    def __enter__(self) -> HighWaterMark:
+        gc.collect()
+        try:
+            with open("/proc/self/clear_refs", "w") as clear:
+                clear.write("5")  # reset VmHWM to the current RSS
+            self._baseline = self._status_kb("VmRSS")
+        except OSError:
+            self._fallback = PeakRSS().__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fallback is not None:
+            self._fallback.__exit__(*exc)
+            self.growth = self._fallback.growth
+        else:
+            self.growth = (self._status_kb("VmHWM") - self._baseline) / 1024
 
 
 def peak_rss_growth(fn: Callable[[], Any], interval: float = 0.005) -> tuple[float, Any]:

@@ -113,6 +113,12 @@ def delete_v2(store: Store, arg: dict[str, Any], body: Body) -> dict[str, Any]:
         raise exc.wrap("path_lookup") from None
 
 
+def delete_v1(store: Store, arg: dict[str, Any], body: Body) -> dict[str, Any]:
+    """The deprecated ``files/delete`` (django-storages 1.14's ``delete()`` calls it): the
+    metadata itself, not wrapped in ``{"metadata": ...}``."""
+    return delete_v2(store, arg, body)["metadata"]
+
+
 def get_temporary_link(store: Store, arg: dict[str, Any], body: Body) -> dict[str, Any]:
     try:
         metadata, token = store.temporary_link(field(arg, "path", str))
@@ -242,6 +248,7 @@ ROUTES: dict[str, tuple[str, Callable[..., Any]]] = {
     "files/list_folder": ("rpc", list_folder),
     "files/list_folder/continue": ("rpc", list_folder_continue),
     "files/delete_v2": ("rpc", delete_v2),
+    "files/delete": ("rpc", delete_v1),
     "files/get_temporary_link": ("rpc", get_temporary_link),
     "files/create_folder_v2": ("rpc", create_folder_v2),
     "check/user": ("rpc", check_user),

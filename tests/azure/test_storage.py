@@ -126,6 +126,40 @@ def test_request_counts(proxied):
     assert [m for m, _ in c.requests] == ["DELETE"]
 
 
+def test_a_large_read_is_one_streamed_get(proxied):
+    """A file of many AZURE_BLOB_MAX_MEMORY_SIZE chunks is one GET read as it arrives (the SDK's
+    download_blob would send a GET per chunk)."""
+    proxy, make = proxied
+    storage = make(max_memory_size=64 * KB)
+    data = bytes(range(256)) * 4096  # 1 MiB: sixteen chunks
+    storage.save("streamed.bin", ContentFile(data))
+    with proxy.counting() as c:
+        with storage.open("streamed.bin") as f:
+            assert f.size == len(data)
+            assert f.read() == data
+    assert [m for m, _ in c.requests] == ["GET"]
+    with proxy.counting() as c:
+        with storage.open("streamed.bin") as f:
+            f.seek(1000)
+            assert f.read(10) == data[1000:1010] and f.size == len(data)  # the size of the whole blob
+    assert [m for m, _ in c.requests] == ["GET", "GET"]
+
+
+def test_client_side_encryption_keeps_the_sdks_download():
+    from storages.backends.azure_storage.transfer import can_stream
+
+    class Client:
+        key_encryption_key = None
+        require_encryption = False
+        snapshot = None
+
+    assert can_stream(Client())
+    Client.snapshot = "2026-01-01T00:00:00.0000000Z"
+    assert not can_stream(Client())
+    Client.snapshot, Client.require_encryption = None, True
+    assert not can_stream(Client())
+
+
 def test_seek_reads_a_range(proxied):
     proxy, make = proxied
     storage = make(max_memory_size=64 * KB)

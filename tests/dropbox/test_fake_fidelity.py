@@ -318,6 +318,17 @@ def test_delete(raw, base):
     assert _summary_tags(info.value) == ["path_lookup", "not_found"]
 
 
+def test_deprecated_delete_route_returns_the_metadata(raw, base):
+    """``files/delete`` (v1), which django-storages 1.14's ``DropboxStorage.delete()`` calls."""
+    raw.files_upload(b"1", f"{base}/old.txt")
+    with pytest.warns(DeprecationWarning):
+        deleted = raw.files_delete(f"{base}/old.txt")
+    assert isinstance(deleted, files.FileMetadata) and deleted.name == "old.txt"
+    with pytest.raises(ApiError) as info, pytest.warns(DeprecationWarning):
+        raw.files_delete(f"{base}/old.txt")
+    assert _summary_tags(info.value) == ["path_lookup", "not_found"]
+
+
 def test_create_folder(raw, base):
     md = raw.files_create_folder_v2(f"{base}/New Folder").metadata
     assert isinstance(md, files.FolderMetadata) and md.name == "New Folder"

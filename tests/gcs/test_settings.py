@@ -75,6 +75,7 @@ def test_missing_bucket_name_is_named():
     ("file_name_charset", "no-such-codec", "GS_FILE_CHARSET"),
     ("credentials", "/nonexistent/key.json", "GS_CREDENTIALS.*key.json"),
     ("credentials", {"type": "service_account"}, "GS_CREDENTIALS"),
+    ("credentials", __file__, "GS_CREDENTIALS.*not JSON"),
     ("expiration", "soon", "GS_EXPIRATION"),
     ("querystring_auth", "perhaps", "GS_QUERYSTRING_AUTH"),
 ])
@@ -97,6 +98,30 @@ def test_credentials_accept_a_key_file_or_its_dict(tmp_path):
         credentials = GoogleCloudStorage(bucket_name="b", credentials=value).credentials
         assert isinstance(credentials, service_account.Credentials)
         assert credentials.service_account_email == info["client_email"]
+
+
+def test_a_key_is_parsed_once_and_every_storage_gets_its_own_credentials(tmp_path):
+    """Parsing the RSA key is the cost of making a GCS storage (bench/bench_isolation.py): it is
+    done once per key; each storage still gets its own credentials (own token), and the cache
+    holds the key's digest, never its text."""
+    import json
+
+    from storages.backends.gcloud import credentials as cache
+
+    info = service_account_info()
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps(info))
+    first, second, third = (GoogleCloudStorage(bucket_name="b", credentials=value).credentials
+                            for value in (str(path), info, dict(info)))
+    assert first is not second and second is not third
+    assert first.signer is second.signer is third.signer  # one parse for the file and the dicts
+    assert not any(info["private_key"] in repr(entry) for entry in cache._parsed.items())
+
+    other = {**info, "client_email": "other@test-project.iam.gserviceaccount.com"}
+    path.write_text(json.dumps(other))  # the file changed: parsed again
+    changed = GoogleCloudStorage(bucket_name="b", credentials=path).credentials
+    assert changed.service_account_email == other["client_email"]
+    assert changed.signer is not first.signer
 
 
 def test_traversal_names_are_refused_before_any_request():

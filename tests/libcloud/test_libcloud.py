@@ -18,8 +18,8 @@ from emulators.base import unique_name
 from emulators.libcloud import LibcloudEmulator, azure_provider, local_provider, options_for, s3_provider
 from emulators.proxy import CountingProxy
 from storages.backends.apache_libcloud import LibCloudStorage
-from storages.backends.apache_libcloud.transfer import ChunkStream
 from storages.core import is_temp_name
+from storages.core.streams import ChunkStream
 from tests.support import FailingSource
 
 ACCESS = "AKIDLIBCLOUDACCESS1"
@@ -199,8 +199,23 @@ def test_small_save_is_one_request_and_reads_stream(counted_s3):
     with proxy.counting() as counter:
         with store.open("one.txt") as f:
             assert f.read() == b"one request"
-    # libcloud's get_object checks the container (HEAD) before the object (HEAD), then the GET.
-    assert [m for m, _ in counter.requests] == ["HEAD", "HEAD", "GET"]
+    # One GET, its headers giving the size (libcloud would HEAD the bucket, HEAD the object, GET).
+    assert [m for m, _ in counter.requests] == ["GET"]
+    assert f.size == len(b"one request")
+    for call in (store.exists, store.size):
+        with proxy.counting() as counter:
+            call("one.txt")
+        assert [m for m, _ in counter.requests] == ["HEAD"], call
+    with proxy.counting() as counter:  # a missing object: its HEAD, then the listing that tells
+        assert not store.exists("none.txt")  # a missing object from a missing bucket
+    assert [m for m, _ in counter.requests] == ["HEAD", "GET"]
+
+
+def test_a_missing_container_is_still_reported_as_one(s3_emulator):
+    store = LibCloudStorage(**options_for(s3_provider(s3_emulator, "no-such-bucket-here")))
+    for call in (store.exists, store.size, store.open):
+        with pytest.raises(ImproperlyConfigured, match="no-such-bucket-here.*does not exist"):
+            call("a.txt")
 
 
 # -- failures leave nothing behind -----------------------------------------------------------

@@ -127,6 +127,17 @@ def test_file_overwrite_false_concurrent_saves_never_overwrite(make_storage):
         assert storage.open(name).read() == data
 
 
+# -- multipart checksums ---------------------------------------------------------------------
+
+
+def test_multipart_checksum_algorithm_from_object_parameters(make_storage, raw):
+    storage = make_storage(transfer_config=TransferConfig(multipart_chunksize=PART),
+                           object_parameters={"ChecksumAlgorithm": "SHA256"})
+    storage.save("sha.bin", ContentFile(os.urandom(PART + 1000)))
+    head = raw.head_object(Bucket=make_storage.bucket, Key="sha.bin", ChecksumMode="ENABLED")
+    assert "ChecksumSHA256" in head and "ChecksumCRC32" not in head
+
+
 # -- gzip ------------------------------------------------------------------------------------
 
 CSS = b"body { color: red; margin: 0 auto; }\n" * 2000

@@ -29,10 +29,11 @@ from storages.core import BaseStorage, FromStart, ObjectInfo, Option, ServiceUna
 from storages.core.capabilities import unsupported_table
 from storages.core.compat import BackendFile
 from storages.core.errors import secret_strings
+from storages.core.streams import ChunkStream
 
 from .local import LocalUpload, open_file
 from .providers import OWN_FIELDS, Provider, driver_family, resolve_type, scrub
-from .transfer import ChunkStream, StreamUpload, azure_sas_url
+from .transfer import StreamUpload, azure_sas_url, head_object, s3_get
 
 _NO_TIMES = "libcloud's {driver} reports only a last-modified time"
 UNSUPPORTED = {
@@ -252,7 +253,14 @@ class LibCloudStorage(BaseStorage):
 
     # -- hooks -----------------------------------------------------------------
     def _stat(self, key: str) -> ObjectInfo:
-        return _info(self.driver.get_object(self.bucket, key))
+        return _info(self._get_object(key))
+
+    def _get_object(self, key: str, driver: Any = None) -> Any:
+        """The object's metadata: one HEAD on the S3 and Azure drivers (``head_object``)."""
+        driver = driver or self.driver
+        if self.family in ("s3", "azure"):
+            return head_object(driver, self._container(driver), key)
+        return driver.get_object(self.bucket, key)
 
     def _key_exists(self, key: str) -> bool:
         from libcloud.storage.types import ObjectDoesNotExistError
@@ -270,7 +278,10 @@ class LibCloudStorage(BaseStorage):
             handle, st = open_file(driver.get_object_cdn_url(self._object(key, driver)), key, start)
             return handle, ObjectInfo(size=st.st_size, modified=_stamp(st.st_mtime),
                                       accessed=_stamp(st.st_atime))
-        obj = driver.get_object(self.bucket, key)
+        if not start and self.family == "s3":
+            chunks, obj = s3_get(driver, self._container(driver), key)  # one request
+            return ChunkStream(chunks), _info(obj)
+        obj = self._get_object(key, driver)
         if not start:
             return ChunkStream(driver.download_object_as_stream(obj)), _info(obj)
         try:

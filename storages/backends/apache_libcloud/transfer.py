@@ -14,6 +14,8 @@ from urllib.parse import quote, urlencode
 
 from storages.core import Upload
 
+S3_READ_CHUNK = 5 * 1024 * 1024  # what libcloud's S3 driver reads at a time (its CHUNK_SIZE)
+
 
 class LibCloudTarget(Protocol):
     """What the uploads need of the storage (``LibCloudStorage`` provides it)."""
@@ -60,34 +62,49 @@ def azure_sas_url(driver: Any, container: str, key: str, ex_expiry: float | None
     return f"{'https' if driver.secure else 'http'}://{conn.host}:{conn.port}{path}?{urlencode(params)}"
 
 
-class ChunkStream:
-    """``read(n)`` over a libcloud chunk iterator, holding one chunk at a time."""
+class _KnownContainer:
+    """A driver whose ``get_container`` answers with the storage's container, without a request;
+    everything else is the driver's."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._chunk = b""
-        self._offset = 0
+    def __init__(self, driver: Any, container: Any) -> None:
+        self._driver, self._known = driver, container
 
-    def read(self, n: int = -1) -> bytes:
-        parts = []
-        while n != 0:
-            if self._offset >= len(self._chunk):
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                self._chunk, self._offset = chunk, 0
-                continue
-            end = len(self._chunk) if n < 0 else min(len(self._chunk), self._offset + n)
-            parts.append(self._chunk[self._offset:end])
-            n -= (end - self._offset) if n > 0 else 0
-            self._offset = end
-        return b"".join(parts)
+    def get_container(self, container_name: str) -> Any:
+        if container_name == self._known.name:
+            return self._known
+        return self._driver.get_container(container_name)
 
-    def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()
-        self._chunk = b""
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._driver, name)
+
+
+def head_object(driver: Any, container: Any, key: str) -> Any:
+    """``driver.get_object(container.name, key)`` in one request: libcloud's S3 and Azure
+    drivers ask for the container first (a HEAD of the bucket) each time, which a storage that
+    knows its container can skip; a missing container then shows as a missing object, and the
+    storage's listing tells the two apart. The driver's own ``get_object`` does the rest."""
+    obj = type(driver).get_object(_KnownContainer(driver, container), container.name, key)
+    obj.driver = driver
+    if getattr(obj, "container", None) is not None:
+        obj.container.driver = driver
+    return obj
+
+
+def s3_get(driver: Any, container: Any, key: str) -> tuple[Iterator[bytes], Any]:
+    """One streamed GET of the whole object on libcloud's S3 driver, and the object built from
+    that response's headers: ``download_object_as_stream`` needs the object first (a HEAD),
+    and drops the headers. The same calls the driver makes, through its own helpers."""
+    from libcloud.common.types import LibcloudError
+    from libcloud.storage.types import ObjectDoesNotExistError
+
+    response = driver.connection.request(driver._get_object_path(container, key), method="GET",
+                                         stream=True, raw=True)
+    if response.status == 404:
+        raise ObjectDoesNotExistError(object_name=key, value="", driver=driver)
+    if response.status != 200:
+        raise LibcloudError(value=f"Unexpected status code: {response.status}", driver=driver)
+    obj = driver._headers_to_object(object_name=key, container=container, headers=response.headers)
+    return response.iter_content(S3_READ_CHUNK), obj
 
 
 _END = object()

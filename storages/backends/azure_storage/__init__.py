@@ -38,7 +38,7 @@ from storages.core.keyed import KeyedObjectParameters
 
 from . import params as object_params
 from .compat import AzureCompat, AzureStorageFile
-from .transfer import BlockUpload, Download
+from .transfer import BlockUpload, Download, can_stream, streamed_download
 
 #: Keyword arguments of ``azure.storage.blob.ContentSettings`` (AZURE_OBJECT_PARAMETERS keys).
 CONTENT_SETTINGS = ("content_type", "content_encoding", "content_language", "content_disposition",
@@ -150,6 +150,8 @@ class AzureStorage(KeyedObjectParameters, AzureCompat, BaseStorage):
             "connection_timeout": self.timeout,
             "max_single_get_size": self.max_memory_size,
             "max_chunk_get_size": self.max_memory_size,
+            # the blocks a streamed read arrives in (transfer.streamed_download)
+            "connection_data_block_size": min(self.max_memory_size, 256 * 1024),
             "max_single_put_size": max(self.part_size, 64 * 1024 * 1024),
             "max_block_size": self.part_size,
         }
@@ -248,6 +250,11 @@ class AzureStorage(KeyedObjectParameters, AzureCompat, BaseStorage):
 
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         client, keywords = self._reading(key)
+        if not keywords and can_stream(client):  # one GET, read as it arrives
+            stream, properties, size = streamed_download(client, start, self.timeout)
+            info = _info(properties)
+            info.size = size
+            return stream, info
         downloader = client.download_blob(
             offset=start or None, max_concurrency=1, decompress=False, timeout=self.timeout, **keywords)
         info = _info(downloader.properties)

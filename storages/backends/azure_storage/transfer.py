@@ -13,6 +13,41 @@ import uuid
 from typing import Any
 
 from storages.core import PartPool, Upload
+from storages.core.streams import ChunkStream
+
+
+def streamed_download(blob_client: Any, start: int, timeout: int) -> tuple[ChunkStream, Any, int]:
+    """The blob from ``start`` as one streamed GET: ``(stream, BlobProperties, size of the
+    whole blob)``. The SDK's ``download_blob`` fetches the blob in ranged GETs of
+    ``max_chunk_get_size``, each held whole in memory, so bounding memory meant a request per
+    2 MiB (and on Azurite, whose cost is per request, half the raw SDK's read rate). Here
+    memory is one block of the response (``connection_data_block_size``) and a read of any
+    size is one request. It is the SDK's own download call (``_client.blob.download``, which
+    ``download_blob`` makes), with its deserializer and its error processing; a client with
+    client-side encryption keeps ``download_blob``, which decrypts."""
+    from azure.core.exceptions import HttpResponseError
+    from azure.storage.blob._deserialize import deserialize_blob_stream
+    from azure.storage.blob._shared.response_handlers import process_storage_error
+
+    try:
+        _, body = blob_client._client.blob.download(
+            range=f"bytes={start}-" if start else None, timeout=timeout, cls=deserialize_blob_stream,
+            decompress=False)
+    except HttpResponseError as exc:
+        process_storage_error(exc)  # raises the error download_blob would raise
+    properties = body.properties
+    size = properties.size  # the length of this response
+    if start and properties.content_range:  # "bytes start-end/total"
+        size = int(properties.content_range.rpartition("/")[2])
+    return ChunkStream(body), properties, size
+
+
+def can_stream(blob_client: Any) -> bool:
+    """Whether :func:`streamed_download` serves this client: no client-side encryption and no
+    snapshot (reads with a customer-provided key or a version_id keep ``download_blob`` too)."""
+    return not getattr(blob_client, "snapshot", None) and not any(
+        getattr(blob_client, name, None)
+        for name in ("key_encryption_key", "require_encryption", "key_resolver_function"))
 
 
 class Download:

@@ -169,6 +169,16 @@ class ReadStream:
             self._finish(clean=True)
         return data
 
+    def readinto(self, buffer: Any) -> int:
+        """Receive straight into ``buffer`` (the file's reads take this route: no bytes object per
+        receive, no copy)."""
+        if self._sock is None or not len(buffer):
+            return 0
+        count = self._sock.recv_into(buffer)
+        if not count:
+            self._finish(clean=True)
+        return count
+
     def _finish(self, *, clean: bool) -> None:
         conn, sock, self._conn, self._sock = self._conn, self._sock, None, None
         if conn is None or sock is None:

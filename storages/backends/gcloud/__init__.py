@@ -48,6 +48,7 @@ from storages.core.names import relative_to_root
 
 from . import params as object_params
 from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
+from .credentials import to_credentials
 from .direct import upload_headers
 from .retry import RawBody, media_get, retried
 from .signing import iam_sign_params
@@ -73,21 +74,6 @@ def to_chunk_size(value: Any) -> int:
     if size <= 0 or size % CHUNK_MULTIPLE:
         raise ValueError(f"{size} is not a positive multiple of 256 KiB ({CHUNK_MULTIPLE} bytes)")
     return size
-
-
-def to_credentials(value: Any) -> Any:
-    """GS_CREDENTIALS: a google.auth Credentials object, or a service-account key
-    (the path of its JSON file, or its parsed dict)."""
-    if isinstance(value, (str, os.PathLike, dict)):
-        from google.oauth2 import service_account
-
-        if isinstance(value, dict):
-            return service_account.Credentials.from_service_account_info(value)
-        try:
-            return service_account.Credentials.from_service_account_file(os.fspath(value))
-        except OSError as exc:
-            raise ValueError(f"cannot read the key file {os.fspath(value)!r}: {exc}") from None
-    return value
 
 
 def to_endpoint(value: Any) -> str | None:

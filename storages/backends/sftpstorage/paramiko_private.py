@@ -4,7 +4,10 @@ The pipelined streams of ``.transfer`` keep many requests in flight on one open
 file, with the request/reply calls paramiko's own prefetch uses:
 ``SFTPClient._async_request``, ``SFTPClient._read_response`` (which hands each
 reply to the ``_async_response`` method of the object that sent the request),
-``SFTPClient._convert_status``, and ``SFTPFile.handle`` / ``SFTPFile.sftp``.
+``SFTPClient._convert_status``, and ``SFTPFile.handle`` / ``SFTPFile.sftp``. A batch of
+reads (:meth:`Requests.read_many`) does what ``_async_request`` does for each request
+(``_lock``, ``request_number``, ``_expecting``) and sends them all with one ``_write_all``.
+Request sizes come from the channel's ``in_max_packet_size`` / ``out_max_packet_size``.
 
 Checked against paramiko 3.4.0 (the oldest we support), 3.5.1, 4.0.0, 5.0.0 and
 5.1.0 (installed here): these calls, and ``paramiko/sftp_client.py``,
@@ -18,6 +21,32 @@ from typing import Any
 
 #: Bytes per read/write request, as paramiko sends them (``SFTPFile.MAX_REQUEST_SIZE``).
 REQUEST_SIZE = 32768
+#: What paramiko's ``Channel`` keeps below the peer's maximum packet size for each send.
+PACKET_MARGIN = 64
+#: Smallest request worth sizing to a packet (else: ``REQUEST_SIZE``).
+MIN_FITTED_SIZE = 4096
+
+
+def _fitted(max_packet: int, overhead: int) -> int:
+    room = min(REQUEST_SIZE, max_packet - PACKET_MARGIN - overhead)
+    return room if room >= MIN_FITTED_SIZE else REQUEST_SIZE
+
+
+def write_size(handle: Any) -> int:
+    """Data bytes per write request so that each request fits one SSH packet of the channel
+    (``Channel.out_max_packet_size``, the server's maximum). A full 32 KiB write is a few
+    bytes too big for the usual 32 KiB packet, so it would cost two packets, two MACs and
+    two ``send()`` calls; a slightly smaller one costs one."""
+    # length, type, id, handle (length-prefixed), offset, data length
+    overhead = 4 + 1 + 4 + 4 + len(handle.handle) + 8 + 4
+    return _fitted(getattr(handle.sftp.sock, "out_max_packet_size", 0), overhead)
+
+
+def read_size(handle: Any) -> int:
+    """Bytes per read request so that each reply fits one SSH packet of the channel
+    (``Channel.in_max_packet_size``, ours, which the server's sends respect)."""
+    overhead = 4 + 1 + 4 + 4  # length, type, id, data length
+    return _fitted(getattr(handle.sftp.sock, "in_max_packet_size", 0), overhead)
 
 
 class Requests:
@@ -37,6 +66,31 @@ class Requests:
         from paramiko.sftp import CMD_READ, int64
 
         return self._sftp._async_request(self, CMD_READ, self._handle.handle, int64(offset), length)
+
+    def read_many(self, pieces: list[tuple[int, int]]) -> list[int]:
+        """Send a read request per ``(offset, length)`` in one write to the channel (one SSH
+        packet for dozens of requests, where ``read`` costs a packet, a MAC and a system call
+        each); returns their numbers."""
+        import struct
+
+        from paramiko.message import Message
+        from paramiko.sftp import CMD_READ
+
+        sftp, handle, nums, packets = self._sftp, self._handle.handle, [], []
+        with sftp._lock:
+            for offset, length in pieces:
+                msg = Message()
+                msg.add_int(sftp.request_number)
+                msg.add_string(handle)
+                msg.add_int64(offset)
+                msg.add_int(length)
+                body = msg.asbytes()
+                packets.append(struct.pack(">IB", len(body) + 1, CMD_READ) + body)
+                nums.append(sftp.request_number)
+                sftp._expecting[sftp.request_number] = self
+                sftp.request_number += 1
+        sftp._write_all(b"".join(packets))
+        return nums
 
     def write(self, offset: int, data: Any) -> int:
         """Send a write request; returns its number."""

@@ -1,0 +1,74 @@
+"""bench/compare.py: a smoke run on one backend writes valid JSON; its table and ratios.
+
+Benchmarks print figures, they do not pass or fail on speed: these tests check only that
+the script runs and reports what it measured in the documented shape.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bench.compare import Row, table
+from bench.progress import Progress
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_quick_run_on_ftp_writes_the_rows_as_json(tmp_path):
+    pytest.importorskip("pyftpdlib")
+    out = tmp_path / "rows.json"
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "bench", "compare.py"), "--backends", "ftp", "--quick",
+         "--operations", "exists,listdir", "--no-upstream", "--json", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["operation"] for r in rows] == ["10 exists()", "listdir of 50 objects"]
+    for row in rows:
+        assert set(row) >= {"backend", "operation", "unit", "ours", "upstream", "raw"}
+        assert row["backend"] == "ftp"
+        assert row["ours"] > 0 and row["raw"] > 0  # both sides measured
+        assert row["upstream"] is None and "--no-upstream" in row["notes"]["upstream"]
+    assert "ours/raw" in done.stdout and "listdir of 50 objects" in done.stdout
+    assert "\r" not in done.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_ratios_say_how_ours_compares_higher_is_better():
+    faster = Row("s3", "save", "MB/s", {"ours": 150.0, "upstream": 100.0, "raw": 200.0})
+    assert faster.ratio("upstream") == 1.5 and faster.ratio("raw") == 0.75
+    quicker = Row("s3", "exists", "ms/op", {"ours": 2.0, "upstream": 3.0, "raw": 1.0})
+    assert quicker.ratio("upstream") == 1.5 and quicker.ratio("raw") == 0.5
+    missing = Row("sftp", "save", "ms/op", {"ours": 2.0, "upstream": None, "raw": 1.0})
+    assert missing.ratio("upstream") is None
+
+
+def test_table_shows_figures_ratios_and_why_a_cell_is_missing():
+    rows = [Row("s3", "100 exists()", "ms/op", {"ours": 2.0, "upstream": 3.0, "raw": 1.9}),
+            Row("sftp", "200 saves", "ms/op", {"ours": 2.0, "upstream": None, "raw": 1.0},
+                {"upstream": "no overwrite setting"})]
+    text = table(rows)
+    assert "1.50x" in text and "0.95x" in text
+    assert "sftp upstream (every operation): no overwrite setting" in text
+    assert Row("s3", "x", "MB/s", {"ours": 1.0}).as_json() == {
+        "backend": "s3", "operation": "x", "unit": "MB/s", "ours": 1.0, "upstream": None, "raw": None}
+
+
+def test_progress_bar_draws_only_on_a_terminal():
+    quiet = io.StringIO()
+    progress = Progress(3, stream=quiet)  # a StringIO is not a TTY
+    progress.step("one")
+    progress.close()
+    assert quiet.getvalue() == ""
+    shown = io.StringIO()
+    progress = Progress(2, stream=shown, enabled=True)
+    progress.step("first")
+    progress.step("second")
+    progress.close()
+    assert "1/2" in shown.getvalue() and "second" in shown.getvalue()
+    assert shown.getvalue().endswith("\r\033[K")  # the line is cleared at the end
