@@ -73,7 +73,8 @@ class AzureStorage(KeyedObjectParameters, AzureCompat, BaseStorage):
         Option("object_parameters", ("AZURE_OBJECT_PARAMETERS",), dict),
         Option("upload_max_conn", ("AZURE_UPLOAD_MAX_CONN",), 2, convert=to_int),
         Option("timeout", ("AZURE_CONNECTION_TIMEOUT_SECS",), 20, convert=to_int),
-        Option("max_memory_size", ("AZURE_BLOB_MAX_MEMORY_SIZE",), 2 * 1024 * 1024, convert=to_int),
+        # 4 MiB, the SDK's block size (upstream's 2 MiB was a spooling threshold): see docs/azure.md
+        Option("max_memory_size", ("AZURE_BLOB_MAX_MEMORY_SIZE",), 4 * 1024 * 1024, convert=to_int),
         Option("client_options", ("AZURE_CLIENT_OPTIONS",), dict),
         Option("api_version", ("AZURE_API_VERSION",)),
         Option("default_content_type", (), "application/octet-stream"),
