@@ -2,11 +2,12 @@
 core's PartPool and committed as a block list.
 
 Integrity: each block (and a small file's Put Blob) carries its Content-MD5, which Azure
-checks (the SDK hashes each block on the thread that sends it). A Put Blob's MD5 is stored by
-Azure as the blob's Content-MD5; a block blob's commit stores the blob's CRC32 as metadata
-(:data:`CRC32_METADATA`), which reads are checked against (storages.core.checksums). A
-CRC32 rather than a second MD5 over every byte: it costs a third of one, so checksums end to
-end cost about one MD5 pass on writes, and reads check the cheaper digest."""
+checks. A Put Blob's MD5 is stored by Azure as the blob's Content-MD5; a block blob's commit
+stores the blob's CRC32 as metadata (:data:`CRC32_METADATA`), which reads are checked against
+(storages.core.checksums). A CRC32 rather than a second MD5 over every byte: it costs a third
+of one, so checksums end to end cost about one MD5 pass on writes, and reads check the
+cheaper digest. Both digests of a block are computed on the thread that sends it (the SDK
+makes the MD5), in parallel with the others; the blocks' CRC32s are combined at the commit."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import zlib
 from typing import Any
 
 from storages.core import PartPool, Upload
-from storages.core.checksums import decode
+from storages.core.checksums import crc32_combine, decode
 from storages.core.streams import ChunkStream
 
 #: Metadata name under which a block blob's commit stores the CRC32 of its bytes (base64 of
@@ -106,18 +107,18 @@ class BlockUpload(Upload):
         self._blocks: list[str] = []
         self._parts = PartPool(max_conn)
         self._checksums = checksums
-        self._crc32 = 0  # the whole blob's, stored at commit
 
     def write_part(self, data: bytes) -> None:
         block_id = base64.b64encode(f"{self._prefix}{len(self._blocks):08d}".encode()).decode()
         self._blocks.append(block_id)
-        if self._checksums:
-            self._crc32 = zlib.crc32(data, self._crc32)
         self._parts.submit(self._stage, block_id, data)
 
-    def _stage(self, block_id: str, data: bytes) -> None:
+    def _stage(self, block_id: str, data: bytes) -> tuple[int, int] | None:
+        """Put Block; returns the block's (CRC32, length) when checksums are on."""
+        crc = (zlib.crc32(data), len(data)) if self._checksums else None
         self._client.stage_block(block_id, data, length=len(data), timeout=self._timeout,  # Content-MD5:
                                  validate_content=self._checksums, **self._keywords)  # Azure checks it
+        return crc
 
     def commit(self, tail: bytes) -> None:
         # A refused create-only commit (the name is taken) is translated by the storage;
@@ -132,10 +133,13 @@ class BlockUpload(Upload):
             return
         if tail:
             self.write_part(tail)
-        self._parts.wait()
+        blocks = self._parts.wait()  # in submission order
         metadata = {}
         if self._checksums:
-            metadata[CRC32_METADATA] = base64.b64encode(self._crc32.to_bytes(4, "big")).decode()
+            whole = 0
+            for crc, length in blocks:
+                whole = crc32_combine(whole, crc, length)
+            metadata[CRC32_METADATA] = base64.b64encode(whole.to_bytes(4, "big")).decode()
         conditions: dict[str, Any] = dict(self._conditions)
         if self._create_only:
             from azure.core import MatchConditions
