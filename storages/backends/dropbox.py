@@ -7,6 +7,10 @@ part); create-only saves use ``add`` mode without autorename, so a conflict is
 reported by Dropbox itself. Every upload request carries the content hash of its
 bytes, which Dropbox checks; downloads stream, with ``Range`` for seeks, and a whole
 download is checked against the file's content hash.
+
+Longer than before the consolidation (369 lines): the content-hash checks on both
+directions, resumed reads and 1.14's names (``DropboxFile``, ``DropBoxStorageException``)
+were added here.
 """
 
 from __future__ import annotations

@@ -5,6 +5,12 @@ upload; larger ones a resumable upload sent in parts of ``GS_BLOB_CHUNK_SIZE``
 and cancelled on failure, so nothing is visible until it is finalised (see
 ``.upload``).
 Create-only saves carry ``ifGenerationMatch=0``.
+
+This module holds the storage's options and hooks only; the mechanisms are beside it
+(``.upload``, ``.retry``, ``.params``, ``.credentials``, ``.signing``, ``.direct``,
+``.compat``). It is longer than before the consolidation (349 lines) because the options
+and hooks of later features (customer-supplied keys and generations on reads, retries,
+direct uploads, IAM signing with token refresh) are declared here.
 """
 
 from __future__ import annotations

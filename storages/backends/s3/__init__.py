@@ -1,4 +1,11 @@
-"""Amazon S3 storage on boto3: ``S3Storage``, ``S3StaticStorage``, ``S3ManifestStaticStorage``."""
+"""Amazon S3 storage on boto3: ``S3Storage``, ``S3StaticStorage``, ``S3ManifestStaticStorage``.
+
+This module holds the storage's options and hooks only; the mechanisms are beside it:
+``.upload`` (multipart), ``.params`` (object parameters for writes and reads),
+``.checksums``, ``.presign`` (custom-domain URLs, direct uploads), ``.cloudfront``,
+``.resources`` (upstream 1.14's ``bucket``/``connection``). It is longer than before the
+consolidation (376 lines) because the options those features added are declared here.
+"""
 
 from __future__ import annotations
 
