@@ -7,7 +7,7 @@ are timed in alternation, ``--repeat`` rounds, against the same emulator in the 
 figures are medians and the ratio is on/off (1.05 = checksums cost 5% of the time).
 
 On: S3 a CRC32 per request and a full-object CRC32 on multipart uploads (botocore's
-``when_supported``), GCS a CRC32C, Azure a Content-MD5 per block and the blob's MD5,
+``when_supported``), GCS a CRC32C, Azure a Content-MD5 per block and the blob's CRC32,
 Dropbox a content hash per request; reads check the digest the service reports. Off: none
 of that (for S3, botocore's ``request_checksum_calculation = "when_required"`` as well).
 """

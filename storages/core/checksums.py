@@ -52,6 +52,45 @@ class Crc32:
         return self.value.to_bytes(4, "big")
 
 
+_CRC32_POLY = 0xEDB88320  # zlib's CRC32 polynomial, bit-reversed
+
+
+def _multmodp(a: int, b: int) -> int:
+    """a(x) * b(x) modulo the CRC32 polynomial (bit-reversed, as zlib's crc32.c)."""
+    m, product = 1 << 31, 0
+    while True:
+        if a & m:
+            product ^= b
+            if not a & (m - 1):
+                return product
+        m >>= 1
+        b = (b >> 1) ^ _CRC32_POLY if b & 1 else b >> 1
+
+
+def _x2n_table() -> list[int]:
+    power, table = 1 << 30, []  # x^1
+    for _ in range(32):
+        table.append(power)
+        power = _multmodp(power, power)
+    return table
+
+
+_X2N = _x2n_table()  # x^(2^n) modulo the polynomial
+
+
+def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
+    """The CRC32 of ``A + B`` from ``crc32(A)``, ``crc32(B)`` and ``len(B)`` (zlib's
+    crc32_combine, which Python's zlib does not expose): parts hashed on several threads,
+    in any order, give the whole's CRC32 without a second pass over the bytes."""
+    power, n, k = 1 << 31, length2, 3  # x^0; multiply by x^(8 * length2)
+    while n:
+        if n & 1:
+            power = _multmodp(_X2N[k & 31], power)
+        n >>= 1
+        k += 1
+    return _multmodp(power, crc1) ^ crc2
+
+
 class Crc32c:
     """CRC32C (Castagnoli) via google-crc32c (big-endian digest, as GCS sends it)."""
 

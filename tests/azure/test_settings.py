@@ -17,7 +17,7 @@ def test_defaults_match_upstream():
     assert storage.endpoint_suffix == "core.windows.net"
     assert storage.upload_max_conn == 2
     assert storage.timeout == 20
-    assert storage.max_memory_size == 2 * 1024 * 1024
+    assert storage.max_memory_size == 4 * 1024 * 1024  # not upstream's 2 MiB: the SDK's block size
     assert storage.part_size == storage.max_memory_size
     assert storage.expiration_secs is None
     assert storage.location == ""
