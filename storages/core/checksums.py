@@ -18,12 +18,19 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import os
+import threading
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Mapping, Protocol
 
 from .errors import ChecksumMismatch
 
 DROPBOX_BLOCK = 4 * 1024 * 1024
+#: A read's chunk at least this long is hashed on a helper thread while the next chunk arrives.
+OVERLAP_MIN = 256 * 1024
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+_POOL_LOCK = threading.Lock()
 
 
 class Hasher(Protocol):
@@ -162,13 +169,27 @@ def decode(value: str | None) -> bytes | None:
         return None
 
 
+def _hash_pool() -> ThreadPoolExecutor:
+    """The process's hashing threads (made anew in a forked child: the parent's do not exist there)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[0] != os.getpid():
+            _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="storages-hash"))
+        return _POOL[1]
+
+
 class Verifier:
-    """Checks the bytes of one whole read against one digest the service reported."""
+    """Checks the bytes of one whole read against one digest the service reported.
+
+    A large chunk (immutable ``bytes`` of at least :data:`OVERLAP_MIN`) is hashed on a helper
+    thread while the reader fetches the next one (hashlib and zlib release the GIL on large
+    buffers); chunks stay in order, at most one is pending, and ``check`` waits for it."""
 
     def __init__(self, algorithm: str, expected: bytes) -> None:
         self.algorithm = algorithm
         self.expected = expected
         self._hasher = hasher(algorithm)
+        self._pending: Future[None] | None = None
 
     @classmethod
     def pick(cls, checksums: Mapping[str, bytes]) -> Verifier | None:
@@ -180,10 +201,20 @@ class Verifier:
         return None
 
     def update(self, data: Any) -> None:
-        self._hasher.update(data)
+        self._wait()
+        if type(data) is bytes and len(data) >= OVERLAP_MIN:
+            self._pending = _hash_pool().submit(self._hasher.update, data)
+        else:
+            self._hasher.update(data)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def check(self, what: str) -> None:
         """Raise ChecksumMismatch if the bytes seen differ from what the service stored."""
+        self._wait()
         got = self._hasher.digest()
         if got != self.expected:
             raise ChecksumMismatch(

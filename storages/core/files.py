@@ -272,6 +272,23 @@ class _Reader(io.RawIOBase):
             if not quietly:
                 raise
 
+    def read_bytes(self, n: int) -> bytes | None:
+        """Up to ``n`` bytes (fewer only at the end) as the stream's own bytes objects, not copied
+        into a buffer; None where the stream reads into buffers itself or the bytes are decoded."""
+        if self._stream is None or self._stream_pos != self._pos:
+            self._open_at(self._pos)
+        if self._decoder is not None or hasattr(self._stream, "readinto"):
+            return None
+        parts = []
+        while n > 0:
+            data = self._read_stream(n)
+            if not data:
+                break
+            parts.append(data)
+            self._pos += len(data)
+            n -= len(data)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
     # -- io.RawIOBase --------------------------------------------------------
     def readable(self) -> bool:
         return True
@@ -412,13 +429,16 @@ class RemoteFile(File):
         self._create_only = create_only
         self._content_type = content_type
         self._raw: _Reader | _Writer | None = None
+        self._buffered: io.BufferedReader | None = None
         self.file = self._open_file()
 
     def _open_file(self) -> Any:
         storage = self._storage
+        self._buffered = None
         if self.mode in READ_MODES:
             self._raw = _Reader(storage, self.name, self._key)
             stream: Any = io.BufferedReader(self._raw, buffer_size=storage.chunk_size)
+            self._buffered = stream if "b" in self.mode else None
         else:
             upload = storage._start_upload(self.name, self._key, create_only=self._create_only,
                                            content_type=self._content_type)
@@ -431,6 +451,20 @@ class RemoteFile(File):
         """Refuse a mode this file cannot open (subclasses may accept more)."""
         if mode not in READ_MODES | WRITE_MODES:
             raise ValueError(f"unsupported mode {mode!r}: use 'rb', 'r', 'wb' or 'w'")
+
+    def read(self, size: int | None = -1) -> Any:
+        """Like the underlying file's ``read``; a binary read of at least ``chunk_size`` with nothing
+        buffered takes the backend's bytes as they are (a copy less per byte on streams that
+        only offer ``read``, such as HTTP response bodies)."""
+        buffered, raw = self._buffered, self._raw
+        if (buffered is not None and size is not None and size >= self._storage.chunk_size
+                and isinstance(raw, _Reader) and self.file is buffered and not buffered.closed
+                and buffered.tell() == raw.tell()):
+            data = raw.read_bytes(size)
+            if data is not None:
+                buffered.seek(raw.tell())  # the buffer (empty) learns where the reader is
+                return data
+        return self.file.read(size)
 
     @property
     def info(self) -> ObjectInfo | None:

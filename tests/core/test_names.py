@@ -33,7 +33,7 @@ def test_clean_name_normalises(name, expected):
 
 @pytest.mark.parametrize("name", [
     "../x", "a/../b", "a/..", "..", "..\\x", "/etc/passwd", "\\server\\share", "C:\\x", "c:/x",
-    "a\x00b", "a\nb", "a\x1fb", "a\x7fb",
+    "a\x00b", "a\nb", "a\x1fb", "a\x7fb", "a\x85b", "a\x9fb",
 ])
 def test_clean_name_refuses_escapes_and_control_characters(name):
     with pytest.raises(SuspiciousFileOperation):
@@ -107,3 +107,7 @@ def test_temp_names_are_fresh():
 ])
 def test_is_temp_name_refuses_other_names(name):
     assert not is_temp_name(name)
+
+
+def test_clean_name_keeps_printable_unicode_next_to_the_control_range():
+    assert clean_name("caf\xe9/\xa0x\u2028") == "caf\xe9/\xa0x\u2028"  # Latin-1, NBSP, LINE SEPARATOR: not Cc

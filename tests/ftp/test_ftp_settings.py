@@ -162,3 +162,15 @@ def test_encoding_reaches_the_control_connection(request):
         wrong.close()
     finally:
         emulator.stop()
+
+
+def test_reply_times_parse_to_aware_utc():
+    from datetime import datetime, timezone
+
+    from storages.backends.ftp.replies import parse_time
+
+    assert parse_time("20240102030405") == datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert parse_time(" 20240102030405.25 ") == datetime(2024, 1, 2, 3, 4, 5, 250000, tzinfo=timezone.utc)
+    assert parse_time("2024-01-02") is None
+    with pytest.raises(ValueError):
+        parse_time("20241302030405")  # month 13

