@@ -44,7 +44,7 @@ from .docker_engine import (
 )
 from .dropbox import ACCESS_TOKEN, DropboxEmulator
 from .ftp import FTPEmulator
-from .gcs import GCSEmulator, service_account_info
+from .gcs import GCSEmulator
 from .modes import native_only
 from .registry import emulator_class
 from .s3 import DEFAULT_BUCKET, S3Emulator
@@ -57,6 +57,8 @@ class ContainerService:
     name: str
     host: str
     port: int | None
+    service_port: int | None
+    front: Any
     started: bool
     #: Seconds to wait for the emulator's health() once the container runs.
     start_timeout = 60.0
@@ -154,10 +156,10 @@ class ContainerService:
         return (out + err).decode(errors="replace")
 
     def stop(self, **_: Any) -> None:
-        front, self.front = getattr(self, "front", None), None  # type: ignore[assignment]
+        front, self.front = self.front, None
         if front is not None:
             front.stop()
-        self.service_port = None  # type: ignore[assignment]
+        self.service_port = None
         container, self._container = self._container, None
         if container is not None and container._container is not None:
             try:
@@ -199,19 +201,12 @@ class GCSContainer(ContainerService, GCSEmulator):
         self.program = "fake-gcs-server"
 
     def after_container_start(self) -> None:
-        from .gcs_front import GCSFront
-        from .presign import GCSVerifier
-
         self._workdir = self.scratch()
-        self.add_service_account(service_account_info())
-        self.front = GCSFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
-                               upstream_host=self._container_host)
+        self.front = self._new_front()
         self.after_start()
 
-    def _container_host(self, request: Any) -> str | None:
-        """XML-API requests carry the public host the container's fake-gcs-server was given."""
-        if request.raw_path.startswith(("/storage/", "/upload/", "/download/", "/batch/")):
-            return None
+    def _public_host(self) -> str:
+        """The compose command gives fake-gcs-server its own address as the public host."""
         return f"{self.host}:{self.service_port}"
 
 

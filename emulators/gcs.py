@@ -159,16 +159,9 @@ class GCSEmulator(ProcessEmulator):
     def start(self) -> None:
         if self.started:
             return
-        from .gcs_front import GCSFront
-        from .integrity import GCSIntegrity
-        from .presign import GCSVerifier
-
         self._choose()
-        self.add_service_account(service_account_info())
         # The front's port is known before the program starts: it is the public host.
-        self.front = GCSFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
-                              upstream_host=self._upstream_host,
-                              integrity=GCSIntegrity(self.generation)).bind()
+        self.front = self._new_front().bind()
         try:
             super().start()
         except BaseException:
@@ -182,11 +175,26 @@ class GCSEmulator(ProcessEmulator):
         key = serialization.load_pem_private_key(info["private_key"].encode(), None)
         self.service_accounts[info["client_email"]] = key.public_key()
 
+    def _new_front(self) -> Any:
+        """The proxy before the service: signed-URL checks, upload integrity and
+        preconditions, resumable status queries, customer keys (emulators.gcs_front)."""
+        from .gcs_front import GCSFront
+        from .integrity import GCSIntegrity
+        from .presign import GCSVerifier
+
+        self.add_service_account(service_account_info())
+        return GCSFront("gcs", host=self.host, verifier=GCSVerifier(self.service_accounts),
+                        upstream_host=self._upstream_host, integrity=GCSIntegrity(self.generation))
+
+    def _public_host(self) -> str:
+        """The host fake-gcs-server was started with as its public one: the front's."""
+        return f"{self.host}:{self.front.port}"
+
     def _upstream_host(self, request: Any) -> str | None:
         """XML-API requests (signed and public URLs) carry the public host fake-gcs-server expects."""
         if request.raw_path.startswith(("/storage/", "/upload/", "/download/", "/batch/")):
             return None
-        return f"{self.host}:{self.front.port}"
+        return self._public_host()
 
     def command(self, port: int, workdir: Path) -> list[str]:
         # The public host is the proxy's (XML-API requests carry it, see _upstream_host); the
