@@ -77,3 +77,28 @@ def planted_temp_names(directory: Path) -> Iterator[list[str]]:
     finally:
         for path in paths:
             path.unlink(missing_ok=True)
+
+
+def pinned_to(storage_cls: type, name: str, **read_parameters: Any) -> type:
+    """A subclass of ``storage_cls`` whose ``get_object_parameters(name)`` adds
+    ``read_parameters`` (a version, generation or snapshot to read) for that one name."""
+
+    class Pinned(storage_cls):  # type: ignore[valid-type, misc]
+        def get_object_parameters(self, key: str) -> dict[str, Any]:
+            params = super().get_object_parameters(key)
+            if key == name:
+                params.update(read_parameters)
+            return params
+
+    return Pinned
+
+
+def assert_reads_first_version(pinned: Any, writer: Any, name: str = "terms.txt") -> None:
+    """``pinned`` reads ``b"first version"`` of ``name`` (whole, size, after a seek) while
+    ``writer`` reads the current ``b"second"``."""
+    assert pinned.open(name).read() == b"first version"
+    assert pinned.size(name) == len(b"first version")
+    with pinned.open(name) as f:
+        f.seek(6)
+        assert f.read() == b"version"
+    assert writer.open(name).read() == b"second"

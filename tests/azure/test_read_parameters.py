@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from emulators.azure_cpk import AzureFront
 from storages.backends.azure_storage import AzureStorage
 from storages.core import StorageError
-from tests.support import storage_maker
+from tests.support import assert_reads_first_version, pinned_to, storage_maker
 
 
 def _cpk(key: bytes):
@@ -72,20 +72,8 @@ def test_snapshot_reads_that_snapshot(make_storage, raw_container):
     snapshot = raw_container.get_blob_client("terms.txt").create_snapshot()["snapshot"]
     writer.save("terms.txt", ContentFile(b"second"))
 
-    class PinnedTerms(AzureStorage):
-        def get_object_parameters(self, name):
-            params = super().get_object_parameters(name)
-            if name == "terms.txt":
-                params["snapshot"] = snapshot
-            return params
-
-    pinned = make_storage(PinnedTerms)
-    assert pinned.open("terms.txt").read() == b"first version"
-    assert pinned.size("terms.txt") == len(b"first version")
-    with pinned.open("terms.txt") as f:
-        f.seek(6)
-        assert f.read() == b"version"
-    assert writer.open("terms.txt").read() == b"second"
+    pinned = make_storage(pinned_to(AzureStorage, "terms.txt", snapshot=snapshot))
+    assert_reads_first_version(pinned, writer)
 
 
 def test_version_id_goes_on_every_read(make_storage, storage_requests):

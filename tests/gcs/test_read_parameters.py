@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from emulators.gcs_front import GCSFront
 from storages.backends.gcloud import GoogleCloudStorage
 from storages.core import StorageError
+from tests.support import assert_reads_first_version, pinned_to
 
 KEY = os.urandom(32)
 PART = 256 * 1024
@@ -66,17 +67,5 @@ def test_generation_reads_that_generation(gcs_emulator, make_storage):
     first = bucket.get_blob("terms.txt").generation
     writer.save("terms.txt", ContentFile(b"second"))
 
-    class PinnedTerms(GoogleCloudStorage):
-        def get_object_parameters(self, name):
-            params = super().get_object_parameters(name)
-            if name == "terms.txt":
-                params["generation"] = first  # reads of this generation
-            return params
-
-    pinned = make_storage(PinnedTerms)
-    assert pinned.open("terms.txt").read() == b"first version"
-    assert pinned.size("terms.txt") == len(b"first version")
-    with pinned.open("terms.txt") as f:
-        f.seek(6)
-        assert f.read() == b"version"
-    assert writer.open("terms.txt").read() == b"second"
+    pinned = make_storage(pinned_to(GoogleCloudStorage, "terms.txt", generation=first))
+    assert_reads_first_version(pinned, writer)

@@ -15,24 +15,14 @@ import urllib.request
 from pathlib import Path
 
 from emulators.faults import parse_faults
+from tests.plugin.test_plugin import DOWNSTREAM_CONFTEST
 
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "testing.md").read_text()
 EXAMPLES = re.findall(r"```python\n# docs-test: (\w+)\n(.*?)```", DOC, re.S)
-DOWNSTREAM_CONFTEST = '''
-import django
-from django.conf import settings
 
-
-def pytest_configure(config):
-    settings.configure(
-        USE_TZ=True, SECRET_KEY="x", INSTALLED_APPS=["django.contrib.contenttypes", "storages"],
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-    )
-    django.setup()
-'''
 
 
 def test_the_doc_has_pytest_and_unittest_examples():
