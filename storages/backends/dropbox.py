@@ -38,6 +38,7 @@ from storages.core import (
 )
 from storages.core.checksums import DropboxContentHash
 from storages.core.compat import BackendFile
+from storages.core.streams import ResponseStream
 
 DEFAULT_API_HOST = "api.dropboxapi.com"
 #: Tags of Dropbox route errors that mean "no space" and "not allowed".
@@ -107,19 +108,6 @@ def _tags(error: Any) -> list[str]:
         tags.append(tag)
         error = getattr(error, "_value", None)
     return tags
-
-
-class _ResponseStream:
-    """The body of a ``files/download`` response, read as it arrives."""
-
-    def __init__(self, response: Any) -> None:
-        self._response = response
-
-    def read(self, n: int = -1) -> bytes:
-        return self._response.raw.read(None if n < 0 else n, decode_content=True)
-
-    def close(self) -> None:
-        self._response.close()
 
 
 class _SessionUpload(Upload):
@@ -286,7 +274,7 @@ class DropboxStorage(BaseStorage):
     def _open_stream(self, key: str, start: int) -> tuple[Any, ObjectInfo]:
         headers = {"Range": f"bytes={start}-"} if start else None
         metadata, response = self.client.files_download(self._path(key), extra_headers=headers)
-        stream = _ResponseStream(response)
+        stream = ResponseStream(response, decode_content=True)
         ignored = start and response.status_code != 206  # a Range ignored: the reader skips to start
         return (FromStart(stream) if ignored else stream), self._info(metadata)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
 
 class ChunkStream:
@@ -34,3 +34,18 @@ class ChunkStream:
         if close is not None:
             close()
         self._chunk = b""
+
+
+class ResponseStream:
+    """``read(n)`` over the body of a streamed ``requests`` response as it arrives;
+    ``decode_content`` says whether a ``Content-Encoding`` is undone on the way."""
+
+    def __init__(self, response: Any, *, decode_content: bool) -> None:
+        self._response = response
+        self._decode = decode_content
+
+    def read(self, n: int | None = -1) -> bytes:
+        return self._response.raw.read(None if n is None or n < 0 else n, decode_content=self._decode)
+
+    def close(self) -> None:
+        self._response.close()

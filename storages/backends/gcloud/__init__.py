@@ -51,12 +51,13 @@ from storages.core.compress import (
 from storages.core.direct import DirectUpload, UploadRequest
 from storages.core.keyed import KeyedObjectParameters
 from storages.core.names import relative_to_root
+from storages.core.streams import ResponseStream
 
 from . import params as object_params
 from .compat import CONTENT_ENCODING, CONTENT_TYPE, GoogleCloudFile
 from .credentials import to_credentials
 from .direct import upload_headers
-from .retry import RawBody, media_get, retried
+from .retry import media_get, retried
 from .signing import iam_sign_params
 from .upload import TIMEOUT, GCSUpload
 
@@ -243,7 +244,7 @@ class GoogleCloudStorage(KeyedObjectParameters, BaseStorage):
 
         client, bucket = self.client, self.bucket.name
         response = retried(lambda: media_get(client, bucket, key, start, headers, pinned), "download")
-        return RawBody(response), _info_from_headers(response.headers)
+        return ResponseStream(response, decode_content=False), _info_from_headers(response.headers)
 
     def _begin_upload(self, key: str, *, create_only: bool, content_type: str | None) -> Upload:
         params, encryption_key, _ = object_params.split(self._params_of(key))

@@ -127,17 +127,3 @@ def media_get(client: Any, bucket: str, key: str, start: int, headers: dict[str,
         response.close()
         raise
     return response
-
-
-class RawBody:
-    """The undecoded body of a streamed download (a transfer that breaks off is resumed by
-    the shared reader, ``storages.core.resume``, through ``_open_stream`` again)."""
-
-    def __init__(self, response: Any) -> None:
-        self._response = response
-
-    def read(self, n: int = -1) -> bytes:
-        return self._response.raw.read(None if n is None or n < 0 else n, decode_content=False)
-
-    def close(self) -> None:
-        self._response.close()
