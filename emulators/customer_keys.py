@@ -55,20 +55,24 @@ class KeyLedger:
         self._lock = threading.Lock()
         self._stored: dict[Where, str | None] = {}
         self._begun: dict[Hashable, str | None] = {}
+        self._keyed = False
 
     def __bool__(self) -> bool:
-        """Whether any upload was seen with a key (until then nothing needs checking)."""
-        return any(v is not None for v in (*self._stored.values(), *self._begun.values()))
+        """Whether any upload was seen with a key (until then nothing needs checking). Kept
+        as a flag: the fronts ask on every request, and the ledger grows with every object."""
+        return self._keyed
 
     def store(self, where: Where, digest: str | None) -> None:
         """An object was stored at ``where`` with the key of ``digest`` (None: without)."""
         with self._lock:
             self._stored[where] = digest
+            self._keyed = self._keyed or digest is not None
 
     def begin(self, upload: Hashable, digest: str | None) -> None:
         """A multipart/resumable ``upload`` was begun with the key of ``digest``."""
         with self._lock:
             self._begun[upload] = digest
+            self._keyed = self._keyed or digest is not None
 
     def began_with(self, upload: Hashable) -> str | None:
         """The key digest ``upload`` was begun with (None: none, or an upload not seen)."""
@@ -86,6 +90,7 @@ class KeyLedger:
             if where is None:
                 self._stored.clear()
                 self._begun.clear()
+                self._keyed = False
             else:
                 self._stored.pop(where, None)
 
