@@ -21,6 +21,8 @@ from .transfer import WriteStream
 T = TypeVar("T")
 # The storage module's logger, so logging configured for it still applies.
 logger = logging.getLogger("storages.backends.sftpstorage")
+#: Tries to take a name that is refused and yet free (see ``_take_name``).
+_TAKE_ATTEMPTS = 5
 
 
 class SFTPHost(Protocol):
@@ -104,12 +106,7 @@ class SFTPUpload(StagedUpload):
 
     def _claim(self, sftp: Any) -> None:
         """Create ``key`` empty and exclusively: whoever creates it owns the name."""
-        try:
-            sftp.open(self.key, "wx").close()
-        except OSError as exc:
-            if exists(sftp, self.key):
-                raise FileExistsError(f"{self.key!r} already exists on {self.where}") from exc
-            raise
+        self._take_name(sftp, lambda: sftp.open(self.key, "wx").close())
         self._claimed = True
 
     def _unclaim(self) -> None:
@@ -145,12 +142,23 @@ class SFTPUpload(StagedUpload):
     def _rename_new(self, sftp: Any) -> None:
         """Plain SFTP v3 RENAME, for servers without posix-rename: it refuses an existing
         target, atomically only where the server makes it so (docs/sftp.md)."""
-        try:
-            sftp.rename(self.temp, self.key)
-        except OSError as exc:
-            if exists(sftp, self.key):
-                raise FileExistsError(f"{self.key!r} already exists on {self.where}") from exc
-            raise
+        self._take_name(sftp, lambda: sftp.rename(self.temp, self.key))
+
+    def _take_name(self, sftp: Any, take: Callable[[], None]) -> None:
+        """Run ``take``, which creates ``key`` only if it is free; FileExistsError if taken.
+
+        A refusal with nothing at ``key`` afterwards is tried again: on a server just found
+        to be old, writers that claimed ``key`` empty take their claims back, so the name
+        can be taken for a moment and then free."""
+        for attempt in range(_TAKE_ATTEMPTS):
+            try:
+                take()
+                return
+            except OSError as exc:
+                if exists(sftp, self.key):
+                    raise FileExistsError(f"{self.key!r} already exists on {self.where}") from exc
+                if attempt + 1 == _TAKE_ATTEMPTS:
+                    raise
 
     def _replace_in_two_steps(self, sftp: Any) -> None:
         """Overwrite on a server without posix-rename: RENAME, or remove then RENAME."""
