@@ -483,6 +483,8 @@ class BackendRun:
              lambda f, phase="count": {"ns": "main", "prefix": f"{f}-{phase}-", "count": 1,
                                        "overwrite": False}),
             ("requests: exists()", "exists_many", lambda f, phase="count": one),
+            # what collectstatic asks twice per new file (its copy, then the hashed name)
+            ("requests: exists() of a missing name", "missing_many", lambda f, phase="count": one),
             ("requests: size()", "size_many", lambda f, phase="count": one),
             ("requests: open+read of 1 KiB", "read_many", lambda f, phase="count": one),
             (f"requests: listdir of {s.listing:,} objects", "listdir",

@@ -107,6 +107,11 @@ class Worker:
             if not side.exists(ns, f"{prefix}{i}.txt"):
                 raise AssertionError(f"{prefix}{i}.txt should exist")
 
+    def job_missing_many(self, side: Any, ns: str, prefix: str, count: int) -> None:
+        for i in range(count):
+            if side.exists(ns, f"{prefix}{i}.missing"):
+                raise AssertionError(f"{prefix}{i}.missing should not exist")
+
     def job_size_many(self, side: Any, ns: str, prefix: str, count: int) -> None:
         for i in range(count):
             if side.size(ns, f"{prefix}{i}.txt") != len(self.payload):
