@@ -26,7 +26,6 @@ import hashlib
 import importlib
 import os
 import sys
-import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -50,13 +49,9 @@ def cost(described: dict, size: int, repeat: int) -> list[Row]:
     save_on, read_on = common.big_save_and_read(on, size, "sum-on.bin")
     save_off, read_off = common.big_save_and_read(off, size, "sum-off.bin")
     save_on(), save_off()  # warm up: connections, the emulator's first object
-    saves = common.interleaved_medians({"on": save_on, "off": save_off}, repeat)
-    reads = common.interleaved_medians({"on": read_on, "off": read_off}, repeat)
-    raw = RAW_WITH_CHECKS.get(described["name"], lambda *_: {})(on, size)
-    if "save" in raw:
-        saves = common.interleaved_medians({"on": save_on, "off": save_off, **raw["save"]}, repeat)
-    if "read" in raw:
-        reads = common.interleaved_medians({"on": read_on, "off": read_off, **raw["read"]}, repeat)
+    raw = RAW_WITH_CHECKS[described["name"]](on, size) if described["name"] in RAW_WITH_CHECKS else {}
+    saves = common.interleaved_medians({"on": save_on, "off": save_off, **raw.get("save", {})}, repeat)
+    reads = common.interleaved_medians({"on": read_on, "off": read_off, **raw.get("read", {})}, repeat)
     rows: list[Row] = []
     for op, medians in (("save", saves), ("read", reads)):
         rows += [(f"{op} MB/s: checksums on", common.throughput_mb_s(size, medians["on"])),
@@ -105,7 +100,7 @@ def dropbox_raw(storage, size: int) -> dict:
             return None
         hashed = DropboxContentHash()
         hashed.update(data)
-        return hashed.digest().hex()
+        return hashed.hexdigest()
 
     def save(check: bool):
         def run() -> None:
@@ -130,7 +125,7 @@ def dropbox_raw(storage, size: int) -> dict:
                 for chunk in response.iter_content(MB):
                     if hashed is not None:
                         hashed.update(chunk)
-            assert hashed is None or hashed.digest().hex() == metadata.content_hash
+            assert hashed is None or hashed.hexdigest() == metadata.content_hash
         return run
 
     save(False)()  # the object the reads fetch
@@ -151,12 +146,7 @@ def digest_rates(size: int = 64 * MB) -> list[Row]:
                        ("md5", lambda: hashlib.md5(data).digest()),
                        ("sha256", lambda: hashlib.sha256(data).digest()),
                        ("dropbox content hash", lambda: DropboxContentHash().update(data))):
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        rows.append((f"{label} MB/s", common.throughput_mb_s(size, sorted(times)[1])))
+        rows.append((f"{label} MB/s", common.throughput_mb_s(size, common.median_seconds(run, 3))))
     return rows
 
 
