@@ -61,14 +61,18 @@ def _record(handler: Any, call: _Call, status: int | None) -> None:
 
 
 def drop(handler: Any) -> None:
-    """Close the control connection with a TCP reset (no reply), reporting the call in progress."""
+    """Close the control connection with a TCP reset (no reply), reporting the call in progress
+    first, so a test that looks right after its client saw the drop finds it."""
     data_channel = getattr(handler, "data_channel", None)
+    call = handler.__dict__.pop("_observed_call", None)
+    if call is not None:
+        if data_channel is not None:
+            handler._observed_transfer = (data_channel.tot_bytes_received, data_channel.tot_bytes_sent)
+        _record(handler, call, None)
     if data_channel is not None:
         data_channel._resp = ()
         data_channel.close()
-    call = handler.__dict__.pop("_observed_call", None)
-    if call is not None:
-        _record(handler, call, None)
+        handler.__dict__.pop("_observed_transfer", None)
     try:
         handler.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     except (OSError, AttributeError):
