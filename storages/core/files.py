@@ -113,6 +113,10 @@ def decodes(storage: Any, info: ObjectInfo | None) -> bool:
     return info.compressed or bool(getattr(storage, "decode_gzip", False))
 
 
+#: The read buffer over streams that receive into buffers themselves (see ``_Reader.buffer_size``).
+DIRECT_READ_BUFFER = 64 * 1024
+
+
 class _Reader(io.RawIOBase):
     """A seekable raw reader over a backend stream; reopens at an offset on seek.
 
@@ -133,6 +137,15 @@ class _Reader(io.RawIOBase):
         self._resumes = 0  # resumptions since the stream was last opened (a seek starts over)
         self.info: ObjectInfo | None = None
         self._open_at(0)  # one request; raises FileNotFoundError for a missing object
+
+    def buffer_size(self, chunk_size: int) -> int:
+        """The buffer for a ``BufferedReader`` over this reader: ``chunk_size``, or less where
+        the stream receives into buffers itself. A read larger than the buffer goes into the
+        caller's bytes object directly, so a 1 MiB read of an FTP socket then copies no byte
+        (with a 1 MiB buffer, all but the first receive would be copied through it)."""
+        if self._decoder is None and hasattr(self._stream, "readinto"):
+            return min(chunk_size, DIRECT_READ_BUFFER)
+        return chunk_size
 
     # -- stream management -------------------------------------------------
     def _gzipped(self) -> bool:
@@ -437,7 +450,7 @@ class RemoteFile(File):
         self._buffered = None
         if self.mode in READ_MODES:
             self._raw = _Reader(storage, self.name, self._key)
-            stream: Any = io.BufferedReader(self._raw, buffer_size=storage.chunk_size)
+            stream: Any = io.BufferedReader(self._raw, buffer_size=self._raw.buffer_size(storage.chunk_size))
             self._buffered = stream if "b" in self.mode else None
         else:
             upload = storage._start_upload(self.name, self._key, create_only=self._create_only,

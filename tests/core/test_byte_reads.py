@@ -6,12 +6,15 @@ logic on an in-memory service (tests/core/test_resume.py's)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import sys
 
 import pytest
 
 from storages.core import ChecksumMismatch, RemoteFile
 from storages.core.checksums import OVERLAP_MIN, DropboxContentHash
+from storages.core.files import DIRECT_READ_BUFFER
 
 from .test_resume import Service
 
@@ -105,3 +108,50 @@ def test_seeking_inside_the_buffer_right_after_a_large_read(most):
         assert f.read(2) == DATA[OVERLAP_MIN + 3:OVERLAP_MIN + 5]
         assert f.seek(7) == 7  # before the buffer (a buffer unaware of the large read would look inside)
         assert f.read(5) == DATA[7:12]
+
+
+# -- streams that receive into buffers themselves (FTP's data socket, SFTP's read window) ----------
+
+class ShortReceives:
+    """A stream with ``readinto`` that fills at most 100,000 bytes a call (a socket's receives)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def readinto(self, buffer) -> int:
+        return self._stream.readinto(memoryview(buffer)[:100_000])
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class SocketService(Service):
+    chunk_size = 4 * DIRECT_READ_BUFFER
+
+    def _open_stream(self, key, start):
+        stream, info = super()._open_stream(key, start)
+        return ShortReceives(stream), info
+
+
+def test_over_a_receiving_stream_the_buffer_is_small_so_large_reads_land_in_the_returned_bytes():
+    # A read larger than the BufferedReader's buffer receives straight into the bytes it returns;
+    # with a chunk-sized buffer all but its first receive would be copied through the buffer.
+    empty = sys.getsizeof(io.BufferedReader(io.BytesIO(), 1)) - 1
+    with RemoteFile(SocketService(DATA, []), "f") as f:
+        assert sys.getsizeof(f.file) - empty == DIRECT_READ_BUFFER
+    with RemoteFile(BytesService(DATA, []), "f") as f:  # read() alone: the chunk-sized buffer stays
+        assert sys.getsizeof(f.file) - empty == BytesService.chunk_size
+
+
+def test_over_a_receiving_stream_mixed_reads_and_seeks_give_the_same_bytes_and_positions():
+    chunk = SocketService.chunk_size
+    with RemoteFile(SocketService(DATA, [], checksums={"sha256": whole(hashlib.sha256())}), "f") as f:
+        assert f.read(10) == DATA[:10]
+        assert f.read(chunk) == DATA[10:10 + chunk]
+        assert f.read(DIRECT_READ_BUFFER + 1) == DATA[10 + chunk:11 + chunk + DIRECT_READ_BUFFER]
+        f.seek(-5, 1)
+        assert f.read(5) == DATA[6 + chunk + DIRECT_READ_BUFFER:11 + chunk + DIRECT_READ_BUFFER]
+        f.seek(3)
+        assert b"".join(iter(lambda: f.read(chunk), b"")) == DATA[3:]
+        f.seek(0)
+        assert b"".join(iter(lambda: f.read(chunk), b"")) == DATA  # whole, so checked: no error
