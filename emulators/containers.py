@@ -38,6 +38,7 @@ from .docker_engine import (
     ensure_image,
     ensure_watchdog,
     owner_id,
+    remove_container,
     stop_watchdogs,
     sweep_orphans,
     uses_host_network,
@@ -162,11 +163,7 @@ class ContainerService:
         self.service_port = None
         container, self._container = self._container, None
         if container is not None and container._container is not None:
-            try:
-                container.get_wrapped_container().remove(force=True, v=True)
-            except Exception as exc:  # already gone (e.g. removed by the watchdog) is fine
-                if "No such container" not in str(exc) and "404" not in str(exc):
-                    raise
+            remove_container(container.get_wrapped_container())  # already gone (the watchdog's) is fine
         self.started = False
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)

@@ -127,20 +127,39 @@ def owner_alive(owner: str) -> bool:
     return not started or _start_time(int(pid_text)) == started
 
 
+def labelled(client: Any, label: str) -> list[Any]:
+    """The containers carrying ``label`` (``key`` or ``key=value``), skipping any removed while
+    they are listed (a watchdog or another process may be removing them)."""
+    return client.containers.list(all=True, filters={"label": label}, ignore_removed=True)
+
+
+def remove_container(container: Any) -> None:
+    """Remove ``container`` and its volumes; one already gone, or going, is no error."""
+    import docker
+
+    try:
+        container.remove(force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409 or "already in progress" not in str(exc.explanation):
+            raise
+
+
 def remove_owned(client: Any, owner: str) -> int:
     """Remove every container labelled with ``owner``; how many there were."""
-    containers = client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={owner}"})
+    containers = labelled(client, f"{OWNER_LABEL}={owner}")
     for container in containers:
-        container.remove(force=True, v=True)
+        remove_container(container)
     return len(containers)
 
 
 def sweep_orphans(client: Any) -> int:
     """Remove containers whose owner process (on this host) is gone; how many."""
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": OWNER_LABEL}):
+    for container in labelled(client, OWNER_LABEL):
         if not owner_alive(container.labels.get(OWNER_LABEL, "")):
-            container.remove(force=True, v=True)
+            remove_container(container)
             removed += 1
     return removed
 

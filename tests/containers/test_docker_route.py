@@ -16,7 +16,7 @@ import pytest
 from emulators import containers
 from emulators.base import EmulatorUnavailable, wait_until
 from emulators.containers import DropboxContainer
-from emulators.docker_engine import OWNER_LABEL, docker_client, engine_url, owner_id
+from emulators.docker_engine import OWNER_LABEL, docker_client, engine_url, labelled, owner_id
 from emulators.modes import NativeOnly
 from emulators.session import EmulatorSession
 from tests.support import _unavailable
@@ -32,7 +32,7 @@ def engine(request):
 
 
 def owned(client, owner):
-    return client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={owner}"})
+    return labelled(client, f"{OWNER_LABEL}={owner}")
 
 
 def test_session_in_docker_mode_runs_the_compose_service_and_removes_it(engine):
@@ -120,7 +120,7 @@ def test_cli_up_in_docker_mode(engine):
     assert described["external_env"] == {"DROPBOX_OAUTH2_TOKEN": "fake-dropbox-access-token",
                                          "DROPBOX_API_ENDPOINT": described["endpoint"]}
     assert result.stdout.splitlines()[-1] == "READY"
-    assert engine.containers.list(all=True, filters={"label": "org.django-storages.service=dropbox"}) == []
+    assert labelled(engine, "org.django-storages.service=dropbox") == []
 
 
 def test_ctrl_c_on_the_cli_removes_its_containers(engine):
