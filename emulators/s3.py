@@ -92,6 +92,9 @@ class S3Emulator(Emulator):
         needs("moto.server", "flask", purpose="the S3 emulator (moto's server)")
         from moto.server import ThreadedMotoServer
 
+        from .s3_checksums import install
+
+        install()  # whole-object CRC32s of multipart uploads kept running, as S3 does
         # werkzeug logs every request at INFO; keep test and CLI output readable.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
