@@ -75,56 +75,81 @@ def describe(emulator: Emulator, options: dict[str, Any]) -> dict[str, Any]:
 
 def up(names: list[str], *, as_json: bool, smoke: bool, wait: bool = True, mode: str | None = None,
        as_env: bool = False, faults: Any = ()) -> int:
-    failures = 0
     _configure_django()
     stop = threading.Event()
+    starting = [False]  # an emulator is starting: Ctrl-C cuts it short (KeyboardInterrupt)
+
+    def interrupted(*_: Any) -> None:
+        """Ctrl-C: stop. Only a start in progress is cut short; anywhere else (printing, waiting,
+        stopping the emulators) the run just ends as after SIGTERM, and a second Ctrl-C waits."""
+        first = not stop.is_set()
+        stop.set()
+        if first and starting[0]:
+            raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with EmulatorSession(mode) as session:
-        for name in names:
-            try:
-                emulator = session.get(name)
-                # an external service has no default namespace: the run makes (and deletes) one
-                external = session.mode == "external"
-                options = emulator.new_namespace() if external else emulator.storage_options()
-                url = round_trip(emulator, options) if smoke else None
-            except Exception as exc:  # report every emulator, keep the others running
-                failures += 1
-                print(f"!! {name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-                continue
-            if as_json:
-                print(json.dumps(describe(emulator, options), default=str), flush=True)
-                continue
-            if as_env:  # what --storage-emulators=external reads (docs/containers.md)
-                from .external import external_env
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        with EmulatorSession(mode) as session:
+            return _serve(session, names, stop, starting, as_json=as_json, as_env=as_env, smoke=smoke,
+                          wait=wait, faults=faults)
+    except KeyboardInterrupt:  # a start cut short: the session stopped what it had started
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
-                for key, value in external_env(emulator).items():
-                    print(f"export {key}={shlex.quote(str(value))}")
-                sys.stdout.flush()
-                continue
-            print(f"\n== {emulator.describe()} ==")
-            print(settings_snippet(emulator, options))
-            env = emulator.env()
-            if env:
-                print("# environment, for code that configures the SDK itself:")
-                for key, value in env.items():
-                    print(f"export {key}={shlex.quote(str(value))}")
-            if smoke:
-                print(f"# round trip OK: saved, read back and deleted {SMOKE_NAME!r}; url() gave {url}")
+
+def _serve(session: EmulatorSession, names: list[str], stop: threading.Event, starting: list[bool], *,
+           as_json: bool, as_env: bool, smoke: bool, wait: bool, faults: Any) -> int:
+    """Start each emulator, print how to use it, then wait for ``stop``; how many failed."""
+    failures = 0
+    for name in names:
+        if stop.is_set():
+            break
+        try:
+            starting[0] = True
+            emulator = session.get(name)
+            # an external service has no default namespace: the run makes (and deletes) one
+            external = session.mode == "external"
+            options = emulator.new_namespace() if external else emulator.storage_options()
+            url = round_trip(emulator, options) if smoke else None
+        except Exception as exc:  # report every emulator, keep the others running
+            failures += 1
+            print(f"!! {name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            continue
+        finally:
+            starting[0] = False
+        if as_json:
+            print(json.dumps(describe(emulator, options), default=str), flush=True)
+            continue
+        if as_env:  # what --storage-emulators=external reads (docs/containers.md)
+            from .external import external_env
+
+            for key, value in external_env(emulator).items():
+                print(f"export {key}={shlex.quote(str(value))}")
             sys.stdout.flush()
-        if faults:
-            from .observe import arm_for_run
+            continue
+        print(f"\n== {emulator.describe()} ==")
+        print(settings_snippet(emulator, options))
+        env = emulator.env()
+        if env:
+            print("# environment, for code that configures the SDK itself:")
+            for key, value in env.items():
+                print(f"export {key}={shlex.quote(str(value))}")
+        if smoke:
+            print(f"# round trip OK: saved, read back and deleted {SMOKE_NAME!r}; url() gave {url}")
+        sys.stdout.flush()
+    if faults:
+        from .observe import arm_for_run
 
-            arm_for_run(list(faults), lambda line: print(line, file=sys.stderr, flush=True))
-        print(("# " if as_env else "") + ("READY" if not failures else f"READY with {failures} failure(s)"),
-              flush=True)
-        if wait:
-            if not as_json and not as_env:
-                print("Emulators are up; press Ctrl-C to stop them.", flush=True)
-            try:
-                while not stop.wait(0.5):
-                    pass
-            except KeyboardInterrupt:
-                pass
+        arm_for_run(list(faults), lambda line: print(line, file=sys.stderr, flush=True))
+    print(("# " if as_env else "") + ("READY" if not failures else f"READY with {failures} failure(s)"),
+          flush=True)
+    if wait:
+        if not as_json and not as_env:
+            print("Emulators are up; press Ctrl-C to stop them.", flush=True)
+        while not stop.wait(0.5):
+            pass
     return 1 if failures else 0
 
 
