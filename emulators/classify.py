@@ -10,13 +10,13 @@ name later calls (GCS resumable sessions) learns it in ``learn()``.
 from __future__ import annotations
 
 import json
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .http_wire import content_range
 from .ops import Operation
 
 
@@ -135,7 +135,6 @@ class S3Classifier(Classifier):
 
 # -- GCS --------------------------------------------------------------------------------------
 
-_CONTENT_RANGE = re.compile(r"bytes (\*|\d+-\d+)/(\*|\d+)")
 
 
 class GCSClassifier(Classifier):
@@ -194,10 +193,10 @@ class GCSClassifier(Classifier):
             known_bucket, key = self._sessions.get(upload_id, (bucket, q.get("name", "")))
             if request.method == "DELETE":
                 return Operation("abort_multipart", known_bucket, key)
-            match = _CONTENT_RANGE.match(request.header("Content-Range"))
-            if match and match.group(2) != "*":
+            parsed = content_range(request.header("Content-Range"))
+            if parsed and parsed[2] is not None:
                 return Operation("complete_multipart", known_bucket, key)
-            if match and match.group(1) == "*":
+            if parsed and parsed[0] is None:
                 return Operation("upload_status", known_bucket, key)
             return Operation("upload_part", known_bucket, key)
         key = q.get("name", "")

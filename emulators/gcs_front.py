@@ -9,6 +9,10 @@ gets a truncated object. :class:`GCSFront` (the GCS emulator's proxy) remembers 
 session holds from the service's own answers (each chunk's 308 ``Range``, the final 200)
 and answers the query itself; a session it never saw is passed to the service.
 
+**Chunks hashed once.** fake-gcs-server hashes everything a resumable session holds on
+every chunk; the front keeps a session's chunks and sends them as one request with the last
+(emulators.gcs_spool), answering each as GCS does.
+
 **Customer-supplied encryption keys (CSEK).** fake-gcs-server ignores the
 ``x-goog-encryption-*`` headers and serves such objects to anyone. The front remembers
 which objects were stored with which key (its SHA-256, never the key) and refuses, as
@@ -27,6 +31,7 @@ from typing import Any
 
 from .classify import HTTPRequest
 from .customer_keys import MISSING, UNEXPECTED, WRONG, BadKey, KeyLedger, key_digest
+from .gcs_spool import Keep, Release, Spools
 from .http_wire import Body
 from .proxy import Denial, HTTPFront
 
@@ -45,7 +50,7 @@ def _key_digest(request: HTTPRequest) -> str | Denial | None:
 
 
 class GCSFront(HTTPFront):
-    """The GCS front, answering resumable status queries (see the module docstring)."""
+    """The GCS front: resumable status queries, kept chunks, CSEK reads (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,6 +58,17 @@ class GCSFront(HTTPFront):
         self._held: dict[str, int] = {}  # upload_id -> bytes the session holds
         self._done: dict[str, tuple[str, str]] = {}  # upload_id -> (bucket, key) of its object
         self._keys = KeyLedger()  # resumable uploads are known by their upload_id
+        self._spools = Spools()
+
+    def keep(self, request: HTTPRequest) -> Keep | None:
+        return self._spools.keep(request)
+
+    def release(self, request: HTTPRequest) -> Release | None:
+        return self._spools.release(request)
+
+    def stop(self) -> None:
+        super().stop()
+        self._spools.close()
 
     def verify(self, request: HTTPRequest, body: Body) -> Denial | None:
         denial = super().verify(request, body)
@@ -107,9 +123,13 @@ class GCSFront(HTTPFront):
         if request.method == "DELETE" and status == 204 and self._keys:
             operation = self.classify(request)
             self._keys.forget((operation.bucket, operation.key))
-        if request.method not in ("POST", "PUT") or "/upload/" not in request.raw_path:
+        if "/upload/" not in request.raw_path:
             return
         upload_id = request.query.get("upload_id")
+        if request.method == "DELETE" and upload_id is not None:  # a cancelled session
+            self._spools.forget(upload_id)
+        if request.method not in ("POST", "PUT"):
+            return
         location = headers.get("Location") or ""
         given = _key_digest(request)
         given = None if isinstance(given, Denial) else given
@@ -118,6 +138,7 @@ class GCSFront(HTTPFront):
                 session = location.split("upload_id=", 1)[1].split("&", 1)[0]
                 self._held[session] = 0
             self._keys.begin(session, given)
+            self._spools.begin(session)
             return
         if upload_id is None:
             where = getattr(request, "_where", None)
@@ -133,3 +154,4 @@ class GCSFront(HTTPFront):
                 self._held.pop(upload_id, None)
                 self._done[upload_id] = (operation.bucket, operation.key)
                 self._keys.finish(upload_id, (operation.bucket, operation.key))
+                self._spools.forget(upload_id)

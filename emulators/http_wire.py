@@ -7,6 +7,7 @@ the proxy a few string operations rather than a full header parse each way.
 
 from __future__ import annotations
 
+import re
 import select
 import socket
 import ssl
@@ -21,6 +22,19 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding
 
 class ProtocolError(ValueError):
     """A message the proxy cannot read."""
+
+
+_CONTENT_RANGE = re.compile(r"bytes (\*|(\d+)-(\d+))/(\*|\d+)")
+
+
+def content_range(value: str) -> tuple[int | None, int | None, int | None] | None:
+    """``Content-Range: bytes a-b/total`` as ``(a, b, total)``, ``*`` as None (``bytes */*``:
+    all three None); None if the value is not such a range."""
+    match = _CONTENT_RANGE.fullmatch(value.strip())
+    if match is None:
+        return None
+    start, end, total = match.group(2), match.group(3), match.group(4)
+    return (int(start) if start else None, int(end) if end else None, None if total == "*" else int(total))
 
 
 class Headers:

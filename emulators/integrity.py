@@ -33,9 +33,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from storages.core.checksums import hasher
 
 from .classify import HTTPRequest
+from .http_wire import content_range
 from .proxy import BodyCheck, Denial
-
-_CONTENT_RANGE = re.compile(r"bytes (\*|(\d+)-(\d+))/(\*|\d+)")
 
 
 def _b64(value: str) -> bytes | None:
@@ -270,12 +269,11 @@ class GCSIntegrity:
     def _chunk(self, request: HTTPRequest, upload_id: str) -> BodyCheck | None:
         with self._lock:
             session = self._sessions.get(upload_id)
-        match = _CONTENT_RANGE.match(request.header("Content-Range"))
-        if session is None or request.method != "PUT" or not match:
+        parsed = content_range(request.header("Content-Range"))
+        if session is None or request.method != "PUT" or parsed is None:
             return None
-        start = int(match.group(2)) if match.group(2) else session.hashed
-        total = None if match.group(4) == "*" else int(match.group(4))
-        return _ChunkCheck(self, request, session, start, total)
+        start, _, total = parsed
+        return _ChunkCheck(self, request, session, session.hashed if start is None else start, total)
 
     def finishing(self, request: HTTPRequest, session: _Session) -> None:
         """Hold the object's lock from the precondition check until the service answered."""

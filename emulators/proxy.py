@@ -76,6 +76,24 @@ class Integrity(Protocol):
         """Called once per request with what the client got (``None``: no answer)."""
 
 
+class Kept(Protocol):
+    """A request body a front keeps instead of forwarding it (``HTTPFront.keep``)."""
+
+    def write(self, offset: int, data: bytes) -> None: ...
+
+    def commit(self, length: int) -> tuple[int, list[tuple[str, str]]]:
+        """The whole body arrived: the status and header fields to answer with."""
+        ...
+
+
+class Released(Protocol):
+    """Kept bytes a front sends ahead of a request's own body (``HTTPFront.release``)."""
+
+    def fields(self, fields: list[tuple[str, str]]) -> list[tuple[str, str]]: ...
+
+    def pieces(self) -> Iterator[bytes]: ...
+
+
 class _Abort(Exception):
     """Stop sending the request upstream (a reset_before fault)."""
 
@@ -221,6 +239,14 @@ class HTTPFront:
     def verify(self, request: HTTPRequest, body: Body) -> Denial | None:
         """A refusal of ``request`` before it is forwarded (the ``verifier``'s), or None."""
         return self.verifier(request, body) if self.verifier is not None else None
+
+    def keep(self, request: HTTPRequest) -> Kept | None:
+        """Take ``request``'s body and answer it here rather than forward it (None: forward)."""
+        return None
+
+    def release(self, request: HTTPRequest) -> Released | None:
+        """Kept bytes to send ahead of ``request``'s body, and its fields to match (None: none)."""
+        return None
 
     def take_fault(self, request: HTTPRequest, operation: Operation) -> Fault | None:
         if self.service is None:
@@ -400,8 +426,10 @@ class _Handler(socketserver.StreamRequestHandler):
                 yield held
 
     def _send_request(self, request: HTTPRequest, body: Body, limit: int | None, corrupt: int | None = None,
-                      check: BodyCheck | None = None) -> None:
+                      check: BodyCheck | None = None, released: Released | None = None) -> None:
         fields = self.headers.without_hop_by_hop()
+        if released is not None:
+            fields = released.fields(fields)
         host = self.front.upstream_host(request) if self.front.upstream_host is not None else None
         if host:
             fields = [(name, host if name.lower() == "host" else value) for name, value in fields]
@@ -421,6 +449,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 raise
             upstream.close()  # the service closed the idle connection meanwhile: once more, anew
             self.upstream.ready().send(head)
+        for data in released.pieces() if released is not None else ():
+            self.upstream.send(chunk(data) if body.chunked else data)
         if body.empty:
             if limit is not None:
                 raise _Limited
@@ -455,10 +485,15 @@ class _Handler(socketserver.StreamRequestHandler):
         corrupt = fault.corrupt if fault is not None and not body.empty else None
         self._sent_body = not body.empty
         check = self.front.integrity.check(request) if self.front.integrity is not None else None
+        kept = self.front.keep(request)
+        if kept is not None:
+            self._keep(request, body, fault, report, kept, limit, corrupt, check)
+            return
+        released = self.front.release(request)
         lost = False  # the whole request reached the service, whose answer is lost
         try:
             try:
-                self._send_request(request, body, limit, corrupt, check)
+                self._send_request(request, body, limit, corrupt, check, released)
             except _Limited:
                 lost = True
             status, reason, fields = self._read_answer()
@@ -502,6 +537,37 @@ class _Handler(socketserver.StreamRequestHandler):
             self._relay_body(head, answer, rechunk, fault, report, status, fields)
         if self.upstream_close or answer.mode == "eof":
             self.upstream.close()
+
+    def _keep(self, request: HTTPRequest, body: Body, fault: Fault | None, report: Callable[..., None],
+              kept: Kept, limit: int | None, corrupt: int | None, check: BodyCheck | None) -> None:
+        """Take the body into ``kept`` and answer as it says; faults act as on a forwarded request."""
+        length = 0
+        try:
+            for data in self._request_body(body, limit, corrupt, check):
+                kept.write(length, data)
+                length += len(data)
+        except _Refused as refused:
+            denial = refused.denial
+            self._answer(denial.status, self.front.error(
+                denial.status, request, code=denial.code, message=denial.message, details=denial.details),
+                report)
+            return
+        except (_Abort, OSError, ProtocolError, ValueError):  # cut short: nothing of it is kept
+            report(None, 0)
+            self._reset_connection()
+            return
+        status, fields = kept.commit(length)
+        answer = Headers(fields)
+        self.front.answered(request, status, answer)
+        if limit is not None or (fault is not None and fault.reset_after == 0):
+            report(None, 0, answer)  # kept, but the answer is lost
+            self._reset_connection()
+            return
+        report(status, 0, answer)
+        head = encode_head(f"HTTP/1.1 {status} {_reason(status)}", [*fields, ("Content-Length", "0")])
+        self.wfile.write(head)
+        if fault is not None and (fault.cut is not None or fault.reset_after is not None):
+            self._close_cleanly() if fault.cut is not None else self._reset_connection()
 
     def _relay_body(self, head: bytes, answer: Body, rechunk: bool, fault: Fault | None,
                     report: Callable[..., None], status: int, fields: Headers) -> None:
