@@ -123,16 +123,27 @@ def test_cli_up_in_docker_mode(engine):
     assert labelled(engine, "org.django-storages.service=dropbox") == []
 
 
-def test_ctrl_c_on_the_cli_removes_its_containers(engine):
-    child = subprocess.Popen([sys.executable, "-m", "emulators", "up", "--emulators=docker", "--json",
-                              "--no-smoke", "ftp"], stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "DOCKER_HOST": engine_url()})
+def test_ctrl_c_on_the_cli_removes_its_containers(engine, tmp_path):
+    """Ctrl-C right after the emulator is described (while the CLI may still be printing)."""
+    errors = tmp_path / "stderr.txt"
+    with errors.open("w") as stderr:
+        command = [sys.executable, "-X", "faulthandler", "-m", "emulators", "up", "--emulators=docker", "--json",
+                   "--no-smoke", "ftp"]
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                 env={**os.environ, "DOCKER_HOST": engine_url()})
     try:
         assert '"name": "ftp"' in child.stdout.readline()
         owner = owner_id(child.pid)
         assert len(owned(engine, owner)) == 1
         child.send_signal(signal.SIGINT)
-        assert child.wait(30) == 0
+        try:
+            code = child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGABRT)  # faulthandler writes every thread's stack
+            child.wait(10)
+            threads = errors.read_text()[-6000:]
+            pytest.fail(f"the CLI did not end within 30 s of Ctrl-C; its threads:\n{threads}")
+        assert code == 0, errors.read_text()[-3000:]
         assert owned(engine, owner) == []  # removed by the CLI itself, not by the watchdog later
     finally:
         child.kill()
