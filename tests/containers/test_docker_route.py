@@ -127,8 +127,8 @@ def test_ctrl_c_on_the_cli_removes_its_containers(engine, tmp_path):
     """Ctrl-C right after the emulator is described (while the CLI may still be printing)."""
     errors = tmp_path / "stderr.txt"
     with errors.open("w") as stderr:
-        command = [sys.executable, "-X", "faulthandler", "-m", "emulators", "up", "--emulators=docker", "--json",
-                   "--no-smoke", "ftp"]
+        command = [sys.executable, "-X", "faulthandler", "-m", "emulators", "up", "--emulators=docker",
+                   "--json", "--no-smoke", "ftp"]
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True,
                                  env={**os.environ, "DOCKER_HOST": engine_url()})
     try:
