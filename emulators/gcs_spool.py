@@ -19,7 +19,8 @@ The front answers the chunks it keeps as GCS does:
 * a chunk cut short (a reset, a fault) adds nothing.
 
 Only sessions begun through the front are kept; a cancelled (``DELETE``) or finished session's
-file is removed, and every file goes when the front stops. Memory stays at one piece of a
+file is removed, the oldest beyond :attr:`Spools.LIMIT` sessions are dropped, and every file
+goes when the front stops. Memory stays at one piece of a
 body at a time: the kept bytes are on disk.
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from typing import Iterator
 
 from .classify import HTTPRequest
@@ -110,14 +112,24 @@ class Release:
 class Spools:
     """The kept chunks of every resumable session begun through the front."""
 
+    #: Sessions remembered at most; the oldest beyond it (abandoned, in practice) are dropped.
+    LIMIT = 1000
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self._spools: dict[str, _Spool | None] = {}  # upload_id -> its file (None: nothing kept yet)
+        # upload_id -> its kept bytes (None: nothing kept yet)
+        self._spools: OrderedDict[str, _Spool | None] = OrderedDict()
 
     def begin(self, upload_id: str) -> None:
         """A session began through the front: its chunks are kept."""
+        dropped = []
         with self.lock:
             self._spools.setdefault(upload_id, None)
+            while len(self._spools) > self.LIMIT:
+                dropped.append(self._spools.popitem(last=False)[1])
+        for spool in dropped:
+            if spool is not None:
+                spool.file.close()
 
     def _session(self, request: HTTPRequest) -> tuple[str, tuple[int | None, int | None, int | None]] | None:
         upload_id = request.query.get("upload_id")

@@ -90,3 +90,14 @@ def test_a_cancelled_session_leaves_nothing(session, gcs_emulator):
     ("bytes */*", (None, None, None)), ("bytes 1-2", None), ("items 0-1/2", None), ("", None)])
 def test_content_range(value, parsed):
     assert content_range(value) == parsed
+
+
+def test_only_the_newest_sessions_are_remembered(monkeypatch):
+    from emulators.gcs_spool import Spools
+
+    spools = Spools()
+    monkeypatch.setattr(spools, "LIMIT", 2)
+    for upload_id in ("a", "b", "c"):
+        spools.begin(upload_id)
+    assert list(spools._spools) == ["b", "c"]
+    spools.close()
