@@ -56,6 +56,10 @@ class _Spool:
             yield data
 
 
+#: ``(upload_id, its spool, start, end, total)`` of a chunk (None: ``*`` or nothing kept yet).
+_Chunk = tuple[str, "_Spool | None", "int | None", "int | None", "int | None"]
+
+
 class Keep:
     """One chunk request kept by the front (``HTTPFront.keep``): its bytes past what the session
     holds, taken when the whole body arrived."""
@@ -127,44 +131,44 @@ class Spools:
             self._spools.setdefault(upload_id, None)
             while len(self._spools) > self.LIMIT:
                 dropped.append(self._spools.popitem(last=False)[1])
-        for spool in dropped:
-            if spool is not None:
-                spool.file.close()
+        _close(dropped)
 
-    def _session(self, request: HTTPRequest) -> tuple[str, tuple[int | None, int | None, int | None]] | None:
+    def _chunk(self, request: HTTPRequest) -> _Chunk | None:
+        """``(upload_id, its spool, start, end, total)`` for a chunk of a kept session, else None."""
         upload_id = request.query.get("upload_id")
-        if request.method != "PUT" or upload_id is None or upload_id not in self._spools:
+        if request.method != "PUT" or upload_id is None:
             return None
         parsed = content_range(request.header("Content-Range"))
         if parsed is None or parsed == (None, None, None):  # no range, or a status query
             return None
-        return upload_id, parsed
+        with self.lock:
+            if upload_id not in self._spools:
+                return None
+            return (upload_id, self._spools[upload_id], *parsed)
 
     def keep(self, request: HTTPRequest) -> Keep | None:
         """A :class:`Keep` for a chunk that does not end the upload, or starts past what its
         session holds; None for any other request."""
-        found = self._session(request)
+        found = self._chunk(request)
         if found is None:
             return None
-        upload_id, (start, end, total) = found
-        with self.lock:
-            spool = self._spools.get(upload_id)
-            held = spool.size if spool is not None else 0
-            last = total is not None and (end is None or end + 1 >= total)
-            if last and (start if start is not None else total) <= held:
-                return None  # the last chunk: released (or passed on when nothing is kept)
-            if spool is None:
-                spool = self._spools[upload_id] = _Spool()
+        upload_id, spool, start, end, total = found
+        held = spool.size if spool is not None else 0
+        last = total is not None and (end is None or end + 1 >= total)
+        if last and (start if start is not None else total) <= held:
+            return None  # the last chunk: released (or passed on when nothing is kept)
+        if spool is None:
+            with self.lock:
+                spool = self._spools.setdefault(upload_id, None) or _Spool()
+                self._spools[upload_id] = spool
         return Keep(self, spool, start if start is not None and start <= held else None)
 
     def release(self, request: HTTPRequest) -> Release | None:
         """A :class:`Release` for the last chunk of a session with kept bytes; else None."""
-        found = self._session(request)
+        found = self._chunk(request)
         if found is None:
             return None
-        upload_id, (start, end, total) = found
-        with self.lock:
-            spool = self._spools.get(upload_id)
+        _, spool, start, end, total = found
         if spool is None or spool.size == 0 or total is None:
             return None
         if start is None:  # "bytes */total": the kept bytes are the whole object
@@ -175,12 +179,16 @@ class Spools:
         """The session finished or was cancelled: its kept bytes go."""
         with self.lock:
             spool = self._spools.pop(upload_id, None)
-        if spool is not None:
-            spool.file.close()
+        _close([spool])
 
     def close(self) -> None:
+        """Every session's kept bytes go (the front stops)."""
         with self.lock:
-            spools, self._spools = list(self._spools.values()), {}
-        for spool in spools:
-            if spool is not None:
-                spool.file.close()
+            spools, self._spools = list(self._spools.values()), OrderedDict()
+        _close(spools)
+
+
+def _close(spools: list[_Spool | None]) -> None:
+    for spool in spools:
+        if spool is not None:
+            spool.file.close()
