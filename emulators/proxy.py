@@ -5,7 +5,9 @@ emulator's certificate) and forwards to the service. For every request it
 names the operation (emulators.classify), lets a verifier refuse it (presigned
 URL checks, emulators.presign), asks the hub whether a fault fires, forwards or
 disturbs it, and reports the call. Bodies stream both ways in 64 KiB chunks,
-so memory does not grow with object size.
+so memory does not grow with object size. A subclass may also keep a request's
+body and answer it itself (``keep``), and send kept bytes ahead of a later
+request's body (``release``): the GCS front does, emulators.gcs_spool.
 
 :class:`CountingProxy` is the older, stand-alone form: a proxy with its own
 ``(method, path)`` record and ``inject(method=..., path_contains=...)`` faults,
@@ -370,9 +372,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 time.sleep(fault.stall)
             if denial is not None:
                 body.drain()  # so the client reads our answer, not a reset
-                self._answer(denial.status, front.error(
-                    denial.status, request, code=denial.code, message=denial.message, details=denial.details),
-                    report)
+                self._deny(request, denial, report)
             elif fault is not None and fault.status is not None:
                 body.drain()
                 self._answer(fault.status, front.error(
@@ -396,6 +396,11 @@ class _Handler(socketserver.StreamRequestHandler):
         head = encode_head(f"HTTP/1.1 {status} {_reason(status)}",
                            [*fields, ("Content-Length", str(len(payload)))])
         self.wfile.write(head + payload_sent)
+
+    def _deny(self, request: HTTPRequest, denial: Denial, report: Callable[..., None]) -> None:
+        """Answer with ``denial``, in the service's own error format."""
+        self._answer(denial.status, self.front.error(
+            denial.status, request, code=denial.code, message=denial.message, details=denial.details), report)
 
     def _request_body(self, body: Body, limit: int | None, corrupt: int | None,
                       check: BodyCheck | None) -> Iterator[bytes]:
@@ -503,10 +508,7 @@ class _Handler(socketserver.StreamRequestHandler):
             return
         except _Refused as refused:  # the service never got the whole request: it completes nothing
             self.upstream.close()
-            denial = refused.denial
-            self._answer(denial.status, self.front.error(
-                denial.status, request, code=denial.code, message=denial.message, details=denial.details),
-                report)
+            self._deny(request, refused.denial, report)
             return
         except (OSError, ProtocolError, ValueError):
             try:  # the service may have answered before the body was through, then closed
@@ -547,10 +549,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 kept.write(length, data)
                 length += len(data)
         except _Refused as refused:
-            denial = refused.denial
-            self._answer(denial.status, self.front.error(
-                denial.status, request, code=denial.code, message=denial.message, details=denial.details),
-                report)
+            self._deny(request, refused.denial, report)
             return
         except (_Abort, OSError, ProtocolError, ValueError):  # cut short: nothing of it is kept
             report(None, 0)
