@@ -211,6 +211,30 @@ def test_small_save_is_one_request_and_reads_stream(counted_s3):
     assert [m for m, _ in counter.requests] == ["HEAD", "GET"]
 
 
+def test_s3_reads_hold_at_most_one_chunk_of_the_chunk_size(counted_s3, monkeypatch):
+    """The GET's body arrives in chunks of the storage's chunk size, so a read of that size
+    hands one on uncopied and the reader never holds more (the driver's own chunks are 5 MiB,
+    sliced into every read)."""
+    import storages.backends.apache_libcloud as backend
+
+    held = []
+
+    class Watched(ChunkStream):
+        def read(self, n=-1):
+            data = super().read(n)
+            held.append(len(self._chunk))
+            return data
+
+    monkeypatch.setattr(backend, "ChunkStream", Watched)
+    store, _ = counted_s3
+    size, chunk = 12 * 1024 * 1024, store.chunk_size
+    store.save("big.bin", ContentFile(os.urandom(1024) * (size // 1024)))
+    with store.open("big.bin") as f:
+        pieces = iter(lambda: f.read(chunk), b"")
+        assert sum(len(piece) for piece in pieces) == size
+    assert held and max(held) <= chunk, f"held {max(held) / chunk:.1f} chunks"
+
+
 def test_a_missing_container_is_still_reported_as_one(s3_emulator):
     store = LibCloudStorage(**options_for(s3_provider(s3_emulator, "no-such-bucket-here")))
     for call in (store.exists, store.size, store.open):

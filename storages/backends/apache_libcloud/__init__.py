@@ -279,7 +279,7 @@ class LibCloudStorage(BaseStorage):
             return handle, ObjectInfo(size=st.st_size, modified=_stamp(st.st_mtime),
                                       accessed=_stamp(st.st_atime))
         if not start and self.family == "s3":
-            chunks, obj = s3_get(driver, self._container(driver), key)  # one request
+            chunks, obj = s3_get(driver, self._container(driver), key, self.chunk_size)  # one request
             return ChunkStream(chunks), _info(obj)
         obj = self._get_object(key, driver)
         if not start:

@@ -14,8 +14,6 @@ from urllib.parse import quote, urlencode
 
 from storages.core import Upload
 
-S3_READ_CHUNK = 5 * 1024 * 1024  # what libcloud's S3 driver reads at a time (its CHUNK_SIZE)
-
 
 class LibCloudTarget(Protocol):
     """What the uploads need of the storage (``LibCloudStorage`` provides it)."""
@@ -90,10 +88,12 @@ def head_object(driver: Any, container: Any, key: str) -> Any:
     return obj
 
 
-def s3_get(driver: Any, container: Any, key: str) -> tuple[Iterator[bytes], Any]:
+def s3_get(driver: Any, container: Any, key: str, chunk_size: int) -> tuple[Iterator[bytes], Any]:
     """One streamed GET of the whole object on libcloud's S3 driver, and the object built from
     that response's headers: ``download_object_as_stream`` needs the object first (a HEAD),
-    and drops the headers. The same calls the driver makes, through its own helpers."""
+    and drops the headers. The same calls the driver makes, through its own helpers. Chunks
+    are ``chunk_size`` long (the storage's read size), so a read of that size hands one on as
+    it came, uncopied (the driver's own 5 MiB chunks were sliced into every read)."""
     from libcloud.common.types import LibcloudError
     from libcloud.storage.types import ObjectDoesNotExistError
 
@@ -104,7 +104,7 @@ def s3_get(driver: Any, container: Any, key: str) -> tuple[Iterator[bytes], Any]
     if response.status != 200:
         raise LibcloudError(value=f"Unexpected status code: {response.status}", driver=driver)
     obj = driver._headers_to_object(object_name=key, container=container, headers=response.headers)
-    return response.iter_content(S3_READ_CHUNK), obj
+    return response.iter_content(chunk_size), obj
 
 
 _END = object()
