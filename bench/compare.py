@@ -22,6 +22,13 @@ How it measures (figures, not pass/fail):
   size() and open+read() of 1 KiB objects; listdir of ``--list`` objects; collectstatic of
   ``--static`` files through ManifestFilesMixin on the backend's storage (S3's
   S3ManifestStaticStorage), into a fresh bucket/folder every round, default settings.
+- Checksums: where ours sends the service's digest with writes and verifies reads (S3, GCS,
+  Azure, Dropbox), the same rounds of the large transfers also time ours with
+  ``checksums = False`` and the raw SDK doing ours' check (where its plain route does not check
+  already: the cell says so), so a gap a check makes is measured in the same run.
+- ``exists()`` of a missing name: what collectstatic asks twice per new file; ours then also
+  lists the name as a folder prefix where the service has no folders (directories rule,
+  ``storages.core.base``).
 - Requests per operation: HTTP requests counted by ``emulators.proxy.CountingProxy``; for FTP
   and SFTP the commands / protocol requests each side's client sends.
 
@@ -56,8 +63,11 @@ from bench.progress import Progress
 from bench.sides import BACKENDS, PAYLOAD
 
 FLAVOURS = ("ours", "upstream", "raw")
-OPERATIONS = ("save_big", "read_big", "save_on", "save_off", "exists", "size", "read_small", "listdir",
-              "collectstatic", "requests")
+#: The sides that explain a checksum's cost, timed in the same rounds as the large transfers:
+#: ours with ``checksums = False``, and the raw SDK doing the check ours does.
+CHECK_FLAVOURS = ("unchecked", "checked")
+OPERATIONS = ("save_big", "read_big", "save_on", "save_off", "exists", "missing", "size", "read_small",
+              "listdir", "collectstatic", "requests")
 HIGHER_IS_BETTER = {"MB/s"}
 JOB_TIMEOUT = 1800.0
 #: A large save or read still running after this is reported as too slow, not waited for.
@@ -358,18 +368,42 @@ class BackendRun:
             return self.one_shot(flavour, "put_file", round_, before=lambda: self.raw.delete("main", name),
                                  ns="main", name=name, path=self.source)
 
-        self.add_big(label, self.rounds(s.rounds_big, measure, label=label))
+        self.add_big(label, self.rounds(s.rounds_big, measure, self.big_flavours("save"), label=label),
+                     "save")
 
-    def add_big(self, label: str, results: dict[str, Any]) -> None:
+    def big_flavours(self, direction: str) -> list[str]:
+        """The sides of a large transfer: the three, and where ours checks digests, the sides
+        that tell the check's cost apart (the raw one only where its plain route does not check)."""
+        extra = []
+        if self.backend_cls.checks:
+            extra.append("unchecked")
+            if direction not in self.backend_cls.raw_check_reasons:
+                extra.append("checked")
+        return [*self.flavours(), *extra]
+
+    def add_big(self, label: str, results: dict[str, Any], direction: str) -> None:
         """Throughput (MB/s of the median time; the client CPU ratio beside it), the median peak RSS
         growth, and the CPU time of the emulator's processes (CPU is steadier than wall time when
-        the machine is busy: it shows whose work differs)."""
+        the machine is busy: it shows whose work differs). Where ours checks digests, two rows
+        more from the same rounds: ours with checksums off against the same upstream and raw
+        runs, and ours against the raw SDK doing ours' check."""
         size = self.settings.size / MB
-        self.add(label, "MB/s", results, lambda rs: size / statistics.median(r["seconds"] for r in rs))
+
+        def throughput(rs: list[dict]) -> float:
+            return size / statistics.median(r["seconds"] for r in rs)
+
+        self.add(label, "MB/s", results, throughput)
         for key, what, unit in (("rss_mb", "peak RSS growth", "MB"),
                                 ("emulator_cpu", "emulator CPU", "CPU s")):
             self.add(f"{label}: {what}", unit, results, lambda rs, k=key: statistics.median(r[k] for r in rs),
                      cpu=False)
+        if "unchecked" in results:
+            self.add(f"{label}: ours with checksums off", "MB/s",
+                     {**results, "ours": results["unchecked"]}, throughput)
+            reason = self.backend_cls.raw_check_reasons.get(direction)
+            self.add(f"{label}: raw SDK doing ours' check", "MB/s",
+                     {"ours": results["ours"], "raw": Failed(reason) if reason else results.get("checked")},
+                     throughput)
 
     def emulator_cpu(self) -> float:
         """CPU seconds used so far by the emulator's processes (``python -m emulators up`` and its
@@ -390,11 +424,12 @@ class BackendRun:
         def measure(flavour: str, round_: int) -> dict[str, Any] | Failed:
             return self.one_shot(flavour, "read_big", round_, ns="main", name="big-read.bin", size=s.size)
 
-        self.add_big(label, self.rounds(s.rounds_big, measure, label=label))
+        self.add_big(label, self.rounds(s.rounds_big, measure, self.big_flavours("read"), label=label),
+                     "read")
 
     def small_operations(self) -> None:
         s = self.settings
-        wanted = [op for op in ("save_on", "save_off", "exists", "size", "read_small", "listdir")
+        wanted = [op for op in ("save_on", "save_off", "exists", "missing", "size", "read_small", "listdir")
                   if op in s.operations]
         if not wanted:
             return
@@ -428,6 +463,9 @@ class BackendRun:
                                  overwrite=False)),
                 "exists": (f"{s.meta} exists()", s.meta, job("exists_many", ns="main", prefix="meta-",
                                                               count=s.meta)),
+                # collectstatic asks this twice per new file (its copy, then the hashed name)
+                "missing": (f"{s.meta} exists() of a missing name", s.meta,
+                            job("missing_many", ns="main", prefix="meta-", count=s.meta)),
                 "size": (f"{s.meta} size()", s.meta,
                          job("size_many", ns="main", prefix="meta-", count=s.meta)),
                 "read_small": (f"{s.meta} open+read of 1 KiB", s.meta,
@@ -698,10 +736,16 @@ def estimate_steps(backends: list[str], s: Settings) -> int:
     ops = set(s.operations)
     per_backend = 2  # emulator start, set-up
     per_backend += len({"save_big", "read_big"} & ops) * s.rounds_big * 3
-    small = {"save_on", "save_off", "exists", "size", "read_small", "listdir"}
+    small = {"save_on", "save_off", "exists", "missing", "size", "read_small", "listdir"}
     per_backend += len(small & ops) * s.rounds * 3
     per_backend += ("collectstatic" in ops) * s.rounds_big * 2
     steps = per_backend * len(backends)
+    for name in backends:  # the sides that explain a checksum's cost
+        backend = BACKENDS[name]
+        if backend.checks:
+            for op, direction in (("save_big", "save"), ("read_big", "read")):
+                if op in ops:
+                    steps += s.rounds_big * (1 + (direction not in backend.raw_check_reasons))
     steps += ("requests" in ops) * 3 * sum(BACKENDS[b].http for b in backends)
     return steps
 

@@ -42,6 +42,10 @@ class Dropbox(Backend):
         mode = {} if overwrite is None else {"write_mode": "overwrite" if overwrite else "add"}
         return cls(oauth2_access_token=self.options["oauth2_access_token"], root_path=f"/cmp-{ns}", **mode)
 
+    checks = True
+    raw_check_reasons = {"save": "the dropbox SDK's plain route already does ours' check: "
+                                 "auto_content_hash sends the content hash of every upload request"}
+
     def _point(self, storage: Any, endpoint: str) -> None:
         storage.client._session = redirected_session(endpoint)  # 1.14.6 has no endpoint setting
 
@@ -95,6 +99,9 @@ class DropboxRaw(Raw):
                 return len(response.content)
             return sum(len(c) for c in response.iter_content(chunk))
 
+    def checked(self) -> Raw:
+        return DropboxChecked(self.client)
+
     def exists(self, ns: str, name: str) -> bool:
         from dropbox.exceptions import ApiError
 
@@ -128,3 +135,21 @@ class DropboxRaw(Raw):
             pass
 
     fill_threads = 8
+
+
+class DropboxChecked(DropboxRaw):
+    """Ours' check on a read: the content hash of the bytes as they arrive, compared with the one
+    the download's metadata reports (the SDK checks nothing on a download)."""
+
+    def read(self, ns: str, name: str, chunk: int | None) -> int:
+        from storages.core.checksums import DropboxContentHash
+
+        metadata, response = self.client.files_download(f"/cmp-{ns}/{name}")
+        hashed, count = DropboxContentHash(), 0
+        with response:
+            for data in response.iter_content(chunk or MB):
+                hashed.update(data)
+                count += len(data)
+        if hashed.hexdigest() != metadata.content_hash:
+            raise AssertionError(f"content hash mismatch reading {name}")
+        return count

@@ -20,6 +20,11 @@ class GCS(Backend):
         return cls(project_id=self.options["project_id"], bucket_name=f"cmp-{ns}",
                    **overwrite_option("file_overwrite", overwrite))
 
+    checks = True
+    raw_check_reasons = dict.fromkeys(
+        ("save", "read"), "google-cloud-storage's plain route already does ours' check: "
+        "checksum='auto' computes a CRC32C over every upload and download and compares it with the service's")
+
     def _point(self, storage: Any, endpoint: str) -> None:
         # What STORAGE_EMULATOR_HOST does for the client 1.14.6 creates, per storage instance.
         storage._client = _gcs_client(self.options["project_id"], endpoint)

@@ -18,6 +18,11 @@ class S3(Backend):
 
     _upstream = _ours  # 1.14.6 takes the same option names
 
+    checks = True
+    raw_check_reasons = dict.fromkeys(
+        ("save", "read"), "boto3's plain route already does ours' check: it sends a CRC32 with every "
+        "upload and verifies one on a download (request/response_checksum_* = when_supported)")
+
     def raw(self, endpoint: str) -> Raw:
         return S3Raw(self.options, endpoint)
 

@@ -25,11 +25,12 @@ def test_quick_run_on_ftp_writes_the_rows_as_json(tmp_path):
     out = tmp_path / "rows.json"
     done = subprocess.run(
         [sys.executable, os.path.join(ROOT, "bench", "compare.py"), "--backends", "ftp", "--quick",
-         "--operations", "exists,listdir", "--no-upstream", "--json", str(out)],
+         "--operations", "exists,missing,listdir", "--no-upstream", "--json", str(out)],
         capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     rows = json.loads(out.read_text())["rows"]
-    assert [r["operation"] for r in rows] == ["10 exists()", "listdir of 50 objects"]
+    assert [r["operation"] for r in rows] == ["10 exists()", "10 exists() of a missing name",
+                                               "listdir of 50 objects"]
     for row in rows:
         assert set(row) >= {"backend", "operation", "unit", "ours", "upstream", "raw"}
         assert row["backend"] == "ftp"
@@ -37,6 +38,27 @@ def test_quick_run_on_ftp_writes_the_rows_as_json(tmp_path):
         assert row["upstream"] is None and "--no-upstream" in row["notes"]["upstream"]
     assert "ours/raw" in done.stdout and "listdir of 50 objects" in done.stdout
     assert "\r" not in done.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_a_backend_that_checks_digests_is_also_timed_without_and_against_the_sdk_checking(tmp_path):
+    """Where ours checks digests, the same rounds time ours with checksums off and the raw SDK
+    doing ours' check (Dropbox's SDK hashes uploads by itself: that cell says so instead)."""
+    out = tmp_path / "rows.json"
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "bench", "compare.py"), "--backends", "dropbox", "--quick",
+         "--size-mb", "4", "--operations", "save_big,read_big", "--no-upstream", "--json", str(out)],
+        capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    rows = {r["operation"]: r for r in json.loads(out.read_text())["rows"]}
+    for direction in ("save 4 MiB from disk", "read 4 MiB (1 MiB reads)"):
+        plain, unchecked = rows[direction], rows[f"{direction}: ours with checksums off"]
+        assert unchecked["ours"] > 0 and unchecked["ours"] != plain["ours"]  # a run of its own
+        assert unchecked["raw"] == plain["raw"]  # against the same raw runs
+    checked = rows["read 4 MiB (1 MiB reads): raw SDK doing ours' check"]
+    assert checked["raw"] > 0 and checked["raw"] != rows["read 4 MiB (1 MiB reads)"]["raw"]
+    assert checked["ours"] == rows["read 4 MiB (1 MiB reads)"]["ours"]
+    not_run = rows["save 4 MiB from disk: raw SDK doing ours' check"]
+    assert not_run["raw"] is None and "auto_content_hash" in not_run["notes"]["raw"]
 
 
 def test_ratios_say_how_ours_compares_higher_is_better():
