@@ -174,3 +174,18 @@ def test_reply_times_parse_to_aware_utc():
     assert parse_time("2024-01-02") is None
     with pytest.raises(ValueError):
         parse_time("20241302030405")  # month 13
+
+
+@pytest.mark.parametrize("line, entry", [
+    ("type=file;size=3;modify=20240101120000; a.txt", ("a.txt", False)),
+    ("modify=20240101120000;perm=el;TYPE=Dir; sub", ("sub", True)),  # any place, any case
+    ("size=3;x.type=dir;type=file; name with spaces.txt", ("name with spaces.txt", False)),
+    ("size=3; no-type-fact", ("no-type-fact", False)),  # no type: a file
+    ("type=cdir; .", None),
+    ("type=pdir;perm=el; ..", None),
+    ("type=file;", None),  # no name
+])
+def test_mlsd_lines_give_the_name_and_whether_it_is_a_folder(line, entry):
+    from storages.backends.ftp.replies import parse_mlsd_line
+
+    assert parse_mlsd_line(line) == entry
