@@ -33,7 +33,9 @@ How it measures (figures, not pass/fail):
   and SFTP the commands / protocol requests each side's client sends.
 
 In the table, a ratio is how ours compares with the other side, higher is better for ours:
-throughput ours/x; times, memory and requests x/ours. The CPU columns compare the CPU time of
+throughput ours/x; times, memory and requests x/ours. ``noise`` is the largest round-to-round
+spread of the sides (half the range of a side's rounds over their median): a ratio within
+``1 ± noise`` is no difference the run can tell. The CPU columns compare the CPU time of
 each side's own process for the same runs (x/ours): steadier than wall time on a busy machine,
 they tell our code's cost apart from the emulator's and the scheduler's. ``-`` marks a cell that
 cannot be measured; the reasons follow the table.
@@ -83,6 +85,14 @@ class Row:
     notes: dict[str, str] = field(default_factory=dict)
     #: Median CPU seconds of each side's own process over the timed runs (client work only).
     cpu: dict[str, float] = field(default_factory=dict)
+    #: Each side's round-to-round spread: half the range of its rounds' figures over their
+    #: median (0.05: the rounds lay within ±5% of the median).
+    spread: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def noise(self) -> float | None:
+        """The largest spread of the sides: a ratio within ``1 ± noise`` is no measured difference."""
+        return max(self.spread.values()) if self.spread else None
 
     def ratio(self, other: str) -> float | None:
         ours, theirs = self.values.get("ours"), self.values.get(other)
@@ -102,6 +112,8 @@ class Row:
                                **{flavour: self.values.get(flavour) for flavour in FLAVOURS}}
         if self.cpu:
             row["client_cpu_s"] = self.cpu
+        if self.spread:
+            row["spread"] = self.spread
         if self.notes:
             row["notes"] = self.notes
         return row
@@ -256,6 +268,10 @@ class BackendRun:
                 row.notes[flavour] = result.reason
             elif result:
                 row.values[flavour] = value(result)
+                each = [value([r]) for r in result]
+                middle = statistics.median(each)
+                if len(each) > 1 and middle:
+                    row.spread[flavour] = (max(each) - min(each)) / 2 / abs(middle)
                 if cpu and all("cpu" in r for r in result):
                     row.cpu[flavour] = statistics.median(r["cpu"] for r in result)
                 notes = {r.get("value") for r in result if isinstance(r.get("value"), str)}
@@ -585,12 +601,16 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
 
 
+def _noise(value: float | None) -> str:
+    return "-" if value is None else f"±{value * 100:.0f}%"
+
+
 def table(rows: list[Row]) -> str:
     header = ("backend", "operation", "unit", "ours", "upstream", "raw", "ours/raw", "ours/upstream",
-              "CPU ours/raw", "CPU ours/up")
+              "noise", "CPU ours/raw", "CPU ours/up")
     body = [(r.backend, r.operation, r.unit, _fmt(r.values.get("ours"), r.unit),
              _fmt(r.values.get("upstream"), r.unit), _fmt(r.values.get("raw"), r.unit),
-             _ratio(r.ratio("raw")), _ratio(r.ratio("upstream")),
+             _ratio(r.ratio("raw")), _ratio(r.ratio("upstream")), _noise(r.noise),
              _ratio(r.cpu_ratio("raw")), _ratio(r.cpu_ratio("upstream"))) for r in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     right = set(range(3, len(header)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -68,6 +69,22 @@ def test_ratios_say_how_ours_compares_higher_is_better():
     assert quicker.ratio("upstream") == 1.5 and quicker.ratio("raw") == 0.5
     missing = Row("sftp", "save", "ms/op", {"ours": 2.0, "upstream": None, "raw": 1.0})
     assert missing.ratio("upstream") is None
+
+
+def test_noise_is_the_widest_round_to_round_spread_of_the_sides():
+    from bench.compare import BackendRun
+
+    run = BackendRun.__new__(BackendRun)  # add() needs only the backend's name and the rows
+    run.name, run.rows = "s3", []
+    results = {"ours": [{"seconds": s} for s in (1.0, 1.1, 0.9)],  # ±10%
+               "raw": [{"seconds": s} for s in (2.0, 2.0, 2.1)],  # ±2.5%
+               "upstream": [{"seconds": 3.0}]}  # one round: no spread
+    run.add("x", "s", results, lambda rs: statistics.median(r["seconds"] for r in rs), cpu=False)
+    row = run.rows[0]
+    assert row.values == {"ours": 1.0, "raw": 2.0, "upstream": 3.0}
+    assert row.spread == pytest.approx({"ours": 0.1, "raw": 0.025})
+    assert row.noise == pytest.approx(0.1) and "±10%" in table([row])
+    assert row.as_json()["spread"] == row.spread
 
 
 def test_table_shows_figures_ratios_and_why_a_cell_is_missing():
