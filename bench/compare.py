@@ -28,7 +28,7 @@ How it measures (figures, not pass/fail):
   already: the cell says so), so a gap a check makes is measured in the same run.
 - ``exists()`` of a missing name: what collectstatic asks twice per new file; ours then also
   lists the name as a folder prefix where the service has no folders (directories rule,
-  ``storages.core.base``).
+  ``storages.core.base``), and the same rounds time the raw SDK making both requests.
 - Requests per operation: HTTP requests counted by ``emulators.proxy.CountingProxy``; for FTP
   and SFTP the commands / protocol requests each side's client sends.
 
@@ -462,12 +462,14 @@ class BackendRun:
 
             def job(name: str, **args: Any) -> Callable[[str, int], dict[str, Any] | Failed]:
                 def measure(flavour: str, round_: int) -> dict[str, Any] | Failed:
-                    side = sides[flavour]
+                    side, called = sides["raw" if flavour == "folders" else flavour], name
                     if isinstance(side, Failed):
                         return side
+                    if flavour == "folders":  # the raw SDK doing what ours' exists() does
+                        called = "missing_or_folder_many"
                     resolved = {k: v(flavour, round_) if callable(v) else v for k, v in args.items()}
-                    profile = self.profile_path(flavour, f"{name}-{resolved.get('prefix', '')}", round_)
-                    return outcome(side.call(name, profile=profile, **resolved))
+                    profile = self.profile_path(flavour, f"{called}-{resolved.get('prefix', '')}", round_)
+                    return outcome(side.call(called, profile=profile, **resolved))
                 return measure
 
             per_op = {
@@ -491,10 +493,18 @@ class BackendRun:
             }
             for op in wanted:
                 label, count, measure = per_op[op]
-                results = self.rounds(s.rounds, measure, label=label)
+                folders = op == "missing" and self.backend_cls.folder_listing
+                flavours = [*self.flavours(), "folders"] if folders else None
+                results = self.rounds(s.rounds, measure, flavours, label=label)
                 per = count or 1  # per operation; listdir is one call
-                self.add(label, "ms/op" if count else "ms", results,
-                         lambda rs, n=per: statistics.median(r["seconds"] for r in rs) * 1000 / n)
+
+                def per_call(rs: list[dict], n: int = per) -> float:
+                    return statistics.median(r["seconds"] for r in rs) * 1000 / n
+
+                self.add(label, "ms/op" if count else "ms", results, per_call)
+                if folders:
+                    self.add(f"{label}: raw SDK with ours' folder check", "ms/op",
+                             {"ours": results["ours"], "raw": results["folders"]}, per_call)
         finally:
             for side in sides.values():
                 if isinstance(side, SideProcess):
@@ -760,8 +770,9 @@ def estimate_steps(backends: list[str], s: Settings) -> int:
     per_backend += len(small & ops) * s.rounds * 3
     per_backend += ("collectstatic" in ops) * s.rounds_big * 2
     steps = per_backend * len(backends)
-    for name in backends:  # the sides that explain a checksum's cost
+    for name in backends:  # the sides that explain a checksum's cost and the folder check
         backend = BACKENDS[name]
+        steps += ("missing" in ops and backend.folder_listing) * s.rounds
         if backend.checks:
             for op, direction in (("save_big", "save"), ("read_big", "read")):
                 if op in ops:

@@ -112,6 +112,14 @@ class Worker:
             if side.exists(ns, f"{prefix}{i}.missing"):
                 raise AssertionError(f"{prefix}{i}.missing should not exist")
 
+    def job_missing_or_folder_many(self, side: Any, ns: str, prefix: str, count: int) -> None:
+        """A raw side doing what ours' ``exists()`` does for a missing name: the object's own
+        request, then a listing for a folder of that name."""
+        for i in range(count):
+            name = f"{prefix}{i}.missing"
+            if side.exists(ns, name) or side.is_folder(ns, name):
+                raise AssertionError(f"{name} should not exist")
+
     def job_size_many(self, side: Any, ns: str, prefix: str, count: int) -> None:
         for i in range(count):
             if side.size(ns, f"{prefix}{i}.txt") != len(self.payload):

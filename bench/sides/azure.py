@@ -24,6 +24,7 @@ class Azure(Backend):
                    **overwrite_option("overwrite_files", overwrite))
 
     checks = True
+    folder_listing = True
 
     def raw(self, endpoint: str) -> Raw:
         return AzureRaw(self._connection_string(endpoint))
@@ -66,6 +67,10 @@ class AzureRaw(Raw):
 
     def exists(self, ns: str, name: str) -> bool:
         return self._container(ns).get_blob_client(name).exists()
+
+    def is_folder(self, ns: str, name: str) -> bool:
+        blobs = self._container(ns).list_blobs(name_starts_with=f"{name}/", results_per_page=1)
+        return next(iter(blobs), None) is not None
 
     def size(self, ns: str, name: str) -> int:
         return self._container(ns).get_blob_client(name).get_blob_properties().size

@@ -136,6 +136,11 @@ class Raw:
     def collectstatic(self, ns: str) -> str | None:
         raise NotMeasurable("collectstatic is Django's; the SDK has no equivalent")
 
+    def is_folder(self, ns: str, name: str) -> bool:
+        """Whether anything lies under ``name/``: one listing of at most one key, the request
+        ours adds to ``exists()`` of a missing name on a service without folders."""
+        raise NotMeasurable("one request tells a file from a folder here: ours asks no second one")
+
     def checked(self) -> Raw:
         """This SDK doing the check ours does where its plain route does not: ``put_file`` and
         ``read`` with the service's digest (see :attr:`Backend.raw_check_reasons`)."""
@@ -161,6 +166,9 @@ class Backend:
     manifest_class_path: str | None = None
     #: Why 1.14.6 cannot save with overwriting on (None: it can).
     upstream_no_overwrite: str | None = None
+    #: A service without folders: ours' ``exists()`` of a missing name lists ``name/`` too
+    #: (the directories rule); compare.py then also times the raw SDK doing both requests.
+    folder_listing = False
     #: Ours sends the service's integrity check with writes and verifies reads
     #: (``storages.core.checksums``): compare.py then also times ours with ``checksums = False``.
     checks = False

@@ -21,6 +21,7 @@ class GCS(Backend):
                    **overwrite_option("file_overwrite", overwrite))
 
     checks = True
+    folder_listing = True
     raw_check_reasons = dict.fromkeys(
         ("save", "read"), "google-cloud-storage's plain route already does ours' check: "
         "checksum='auto' computes a CRC32C over every upload and download and compares it with the service's")
@@ -79,6 +80,10 @@ class GCSRaw(Raw):
 
     def exists(self, ns: str, name: str) -> bool:
         return self._bucket(ns).blob(name).exists()
+
+    def is_folder(self, ns: str, name: str) -> bool:
+        blobs = self.client.list_blobs(f"cmp-{ns}", prefix=f"{name}/", max_results=1)
+        return next(iter(blobs), None) is not None
 
     def size(self, ns: str, name: str) -> int:
         return self._bucket(ns).get_blob(name).size

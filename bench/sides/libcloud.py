@@ -14,6 +14,7 @@ class Libcloud(Backend):
     emulator = "s3"
     ours_class = upstream_class = "storages.backends.apache_libcloud.LibCloudStorage"
     upstream_no_overwrite = NO_OVERWRITE.format("LibCloudStorage")
+    folder_listing = True
 
     def _hostport(self, endpoint: str) -> tuple[str, int]:
         from urllib.parse import urlsplit
@@ -118,6 +119,10 @@ class LibcloudRaw(Raw):
 
     def exists(self, ns: str, name: str) -> bool:
         return self._head(ns, name) is not None
+
+    def is_folder(self, ns: str, name: str) -> bool:
+        objects = self.driver.iterate_container_objects(self._container(ns), prefix=f"{name}/")
+        return next(iter(objects), None) is not None
 
     def size(self, ns: str, name: str) -> int:
         return self._head(ns, name).size

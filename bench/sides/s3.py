@@ -19,6 +19,7 @@ class S3(Backend):
     _upstream = _ours  # 1.14.6 takes the same option names
 
     checks = True
+    folder_listing = True
     raw_check_reasons = dict.fromkeys(
         ("save", "read"), "boto3's plain route already does ours' check: it sends a CRC32 with every "
         "upload and verifies one on a download (request/response_checksum_* = when_supported)")
@@ -63,6 +64,10 @@ class S3Raw(Raw):
                 return False
             raise
         return True
+
+    def is_folder(self, ns: str, name: str) -> bool:
+        listed = self.client.list_objects_v2(Bucket=f"cmp-{ns}", Prefix=f"{name}/", MaxKeys=1)
+        return bool(listed.get("Contents"))
 
     def size(self, ns: str, name: str) -> int:
         return self.client.head_object(Bucket=f"cmp-{ns}", Key=name)["ContentLength"]

@@ -30,6 +30,7 @@ def test_quick_run_on_ftp_writes_the_rows_as_json(tmp_path):
         capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     rows = json.loads(out.read_text())["rows"]
+    # FTP tells a file from a folder in one request: no row of the raw SDK's folder check
     assert [r["operation"] for r in rows] == ["10 exists()", "10 exists() of a missing name",
                                                "listdir of 50 objects"]
     for row in rows:
@@ -60,6 +61,22 @@ def test_a_backend_that_checks_digests_is_also_timed_without_and_against_the_sdk
     assert checked["ours"] == rows["read 4 MiB (1 MiB reads)"]["ours"]
     not_run = rows["save 4 MiB from disk: raw SDK doing ours' check"]
     assert not_run["raw"] is None and "auto_content_hash" in not_run["notes"]["raw"]
+
+
+def test_a_service_without_folders_times_the_raw_sdk_making_ours_folder_check_too(tmp_path):
+    """On S3, ours' exists() of a missing name also lists ``name/``: the same rounds time the
+    raw SDK making both requests, against the same runs of ours."""
+    out = tmp_path / "rows.json"
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "bench", "compare.py"), "--backends", "s3", "--quick",
+         "--operations", "missing", "--no-upstream", "--json", str(out)],
+        capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    plain, folders = json.loads(out.read_text())["rows"]
+    assert plain["operation"] == "10 exists() of a missing name"
+    assert folders["operation"] == "10 exists() of a missing name: raw SDK with ours' folder check"
+    assert folders["ours"] == plain["ours"]  # the same runs of ours
+    assert folders["raw"] > 0 and folders["raw"] != plain["raw"]  # a raw run of its own
 
 
 def test_ratios_say_how_ours_compares_higher_is_better():

@@ -8,7 +8,13 @@ import pytest
 from paramiko.sftp_client import SFTPClient
 from paramiko.sftp_file import SFTPFile
 
-from storages.backends.sftpstorage.paramiko_private import REQUEST_SIZE, Requests, read_size, write_size
+from storages.backends.sftpstorage.paramiko_private import (
+    REQUEST_SIZE,
+    Requests,
+    close_unwaited,
+    read_size,
+    write_size,
+)
 
 
 def test_the_private_calls_it_relies_on_exist():
@@ -41,6 +47,37 @@ def test_pipelined_requests_on_the_real_server(own_sftp):
         with pytest.raises(OSError):  # the server refuses a write on a file opened for reading
             requests.reply(requests.write(0, b"nope"))
     assert (own_sftp.root_dir / "p.bin").read_bytes() == data
+    client.close()
+
+
+def test_a_close_not_waited_for_goes_with_the_next_request(own_sftp, monkeypatch):
+    """The close is sent and the handle counts as closed at once; the next request gets its
+    own reply (the close's is dropped on the way), and nothing is closed twice."""
+    client = own_sftp.client()
+    closes: list[bytes] = []
+    original = SFTPClient._async_request
+
+    def watched(self, fileobj, t, *args):
+        from paramiko.sftp import CMD_CLOSE
+
+        num = original(self, fileobj, t, *args)
+        if t == CMD_CLOSE:
+            closes.append((args[0], num))
+        return num
+
+    monkeypatch.setattr(SFTPClient, "_async_request", watched)
+    handle = client.open("/claim.txt", "wx")
+    close_unwaited(handle)
+    [(closed, num)] = closes
+    assert handle._closed and closed == handle.handle
+    assert num in client._expecting  # sent, its reply not waited for
+    client.posix_rename("/claim.txt", "/moved.txt")  # the next request: its own reply
+    assert client.stat("/moved.txt").st_size == 0
+    assert num not in client._expecting  # its reply came first, and was dropped
+    handle.close()
+    del handle  # neither an explicit close nor the collector sends a second one
+    assert len(closes) == 1
+    assert (own_sftp.root_dir / "moved.txt").exists() and not (own_sftp.root_dir / "claim.txt").exists()
     client.close()
 
 

@@ -4,7 +4,9 @@ The pipelined streams of ``.transfer`` keep many requests in flight on one open
 file, with the request/reply calls paramiko's own prefetch uses:
 ``SFTPClient._async_request``, ``SFTPClient._read_response`` (which hands each
 reply to the ``_async_response`` method of the object that sent the request),
-``SFTPClient._convert_status``, and ``SFTPFile.handle`` / ``SFTPFile.sftp``. A batch of
+``SFTPClient._convert_status``, and ``SFTPFile.handle`` / ``SFTPFile.sftp``; and
+``SFTPFile._close(async_=True)``, paramiko's close for a file the garbage collector
+closes (:func:`close_unwaited`). A batch of
 reads (:meth:`Requests.read_many`) does what ``_async_request`` does for each request
 (``_lock``, ``request_number``, ``_expecting``) and sends them all with one ``_write_all``.
 Request sizes come from the channel's ``in_max_packet_size`` / ``out_max_packet_size``.
@@ -47,6 +49,14 @@ def read_size(handle: Any) -> int:
     (``Channel.in_max_packet_size``, ours, which the server's sends respect)."""
     overhead = 4 + 1 + 4 + 4  # length, type, id, data length
     return _fitted(getattr(handle.sftp.sock, "in_max_packet_size", 0), overhead)
+
+
+def close_unwaited(handle: Any) -> None:
+    """Close a remote file without waiting for the server's reply (paramiko's own close for
+    a collected file: the reply, and an error in it, is dropped when it arrives). For a file
+    whose close cannot matter: the request travels with the next one on the connection, one
+    round trip fewer. The handle counts as closed, so it is never closed twice."""
+    handle._close(async_=True)
 
 
 class Requests:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Protocol, TypeVar
 
 from storages.core import Reconnecting, StagedUpload
 
+from .paramiko_private import close_unwaited
 from .transfer import WriteStream
 
 T = TypeVar("T")
@@ -105,8 +106,9 @@ class SFTPUpload(StagedUpload):
             self._replace_in_two_steps(sftp)
 
     def _claim(self, sftp: Any) -> None:
-        """Create ``key`` empty and exclusively: whoever creates it owns the name."""
-        self._take_name(sftp, lambda: sftp.open(self.key, "wx").close())
+        """Create ``key`` empty and exclusively: whoever creates it owns the name. The empty
+        file's close is not waited for: it goes with the ``posix-rename`` that replaces it."""
+        self._take_name(sftp, lambda: close_unwaited(sftp.open(self.key, "wx")))
         self._claimed = True
 
     def _unclaim(self) -> None:
