@@ -21,15 +21,20 @@ from bench.progress import Progress
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_quick_run_on_ftp_writes_the_rows_as_json(tmp_path):
-    pytest.importorskip("pyftpdlib")
+def quick_run(tmp_path, backend: str, *options: str, timeout: float = 180) -> tuple[list[dict], str, str]:
+    """``compare.py --quick --no-upstream`` on one backend: its JSON rows, stdout and stderr."""
     out = tmp_path / "rows.json"
     done = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "bench", "compare.py"), "--backends", "ftp", "--quick",
-         "--operations", "exists,missing,listdir", "--no-upstream", "--json", str(out)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT)
+        [sys.executable, os.path.join(ROOT, "bench", "compare.py"), "--backends", backend, "--quick",
+         *options, "--no-upstream", "--json", str(out)],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    rows = json.loads(out.read_text())["rows"]
+    return json.loads(out.read_text())["rows"], done.stdout, done.stderr
+
+
+def test_quick_run_on_ftp_writes_the_rows_as_json(tmp_path):
+    pytest.importorskip("pyftpdlib")
+    rows, stdout, stderr = quick_run(tmp_path, "ftp", "--operations", "exists,missing,listdir", timeout=120)
     # FTP tells a file from a folder in one request: no row of the raw SDK's folder check
     assert [r["operation"] for r in rows] == ["10 exists()", "10 exists() of a missing name",
                                                "listdir of 50 objects"]
@@ -38,20 +43,15 @@ def test_quick_run_on_ftp_writes_the_rows_as_json(tmp_path):
         assert row["backend"] == "ftp"
         assert row["ours"] > 0 and row["raw"] > 0  # both sides measured
         assert row["upstream"] is None and "--no-upstream" in row["notes"]["upstream"]
-    assert "ours/raw" in done.stdout and "listdir of 50 objects" in done.stdout
-    assert "\r" not in done.stderr  # no progress bar when stderr is not a terminal
+    assert "ours/raw" in stdout and "listdir of 50 objects" in stdout
+    assert "\r" not in stderr  # no progress bar when stderr is not a terminal
 
 
 def test_a_backend_that_checks_digests_is_also_timed_without_and_against_the_sdk_checking(tmp_path):
     """Where ours checks digests, the same rounds time ours with checksums off and the raw SDK
     doing ours' check (Dropbox's SDK hashes uploads by itself: that cell says so instead)."""
-    out = tmp_path / "rows.json"
-    done = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "bench", "compare.py"), "--backends", "dropbox", "--quick",
-         "--size-mb", "4", "--operations", "save_big,read_big", "--no-upstream", "--json", str(out)],
-        capture_output=True, text=True, timeout=180, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    rows = {r["operation"]: r for r in json.loads(out.read_text())["rows"]}
+    rows = {r["operation"]: r for r in quick_run(tmp_path, "dropbox", "--size-mb", "4",
+                                                  "--operations", "save_big,read_big")[0]}
     for direction in ("save 4 MiB from disk", "read 4 MiB (1 MiB reads)"):
         plain, unchecked = rows[direction], rows[f"{direction}: ours with checksums off"]
         assert unchecked["ours"] > 0 and unchecked["ours"] != plain["ours"]  # a run of its own
@@ -66,13 +66,7 @@ def test_a_backend_that_checks_digests_is_also_timed_without_and_against_the_sdk
 def test_a_service_without_folders_times_the_raw_sdk_making_ours_folder_check_too(tmp_path):
     """On S3, ours' exists() of a missing name also lists ``name/``: the same rounds time the
     raw SDK making both requests, against the same runs of ours."""
-    out = tmp_path / "rows.json"
-    done = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "bench", "compare.py"), "--backends", "s3", "--quick",
-         "--operations", "missing", "--no-upstream", "--json", str(out)],
-        capture_output=True, text=True, timeout=180, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    plain, folders = json.loads(out.read_text())["rows"]
+    plain, folders = quick_run(tmp_path, "s3", "--operations", "missing")[0]
     assert plain["operation"] == "10 exists() of a missing name"
     assert folders["operation"] == "10 exists() of a missing name: raw SDK with ours' folder check"
     assert folders["ours"] == plain["ours"]  # the same runs of ours
