@@ -25,7 +25,8 @@ How it measures (figures, not pass/fail):
 - Checksums: where ours sends the service's digest with writes and verifies reads (S3, GCS,
   Azure, Dropbox), the same rounds of the large transfers also time ours with
   ``checksums = False`` and the raw SDK doing ours' check (where its plain route does not check
-  already: the cell says so), so a gap a check makes is measured in the same run.
+  already: the cell says so), so a gap a check makes is measured in the same run. A backend
+  may name one more way to run ours (``Backend.variant``: SFTP with a 1 MiB write window).
 - ``exists()`` of a missing name: what collectstatic asks twice per new file; ours then also
   lists the name as a folder prefix where the service has no folders (directories rule,
   ``storages.core.base``), and the same rounds time the raw SDK making both requests.
@@ -391,6 +392,9 @@ class BackendRun:
         """The sides of a large transfer: the three, and where ours checks digests, the sides
         that tell the check's cost apart (the raw one only where its plain route does not check)."""
         extra = []
+        variant = self.backend_cls.variant
+        if variant and direction in variant[2]:
+            extra.append("variant")
         if self.backend_cls.checks:
             extra.append("unchecked")
             if direction not in self.backend_cls.raw_check_reasons:
@@ -413,6 +417,11 @@ class BackendRun:
                                 ("emulator_cpu", "emulator CPU", "CPU s")):
             self.add(f"{label}: {what}", unit, results, lambda rs, k=key: statistics.median(r[k] for r in rs),
                      cpu=False)
+        if "variant" in results:
+            what = f"{label}: {self.backend_cls.variant[0]}"  # type: ignore[index]
+            self.add(what, "MB/s", {**results, "ours": results["variant"]}, throughput)
+            self.add(f"{what}: emulator CPU", "CPU s", {**results, "ours": results["variant"]},
+                     lambda rs: statistics.median(r["emulator_cpu"] for r in rs), cpu=False)
         if "unchecked" in results:
             self.add(f"{label}: ours with checksums off", "MB/s",
                      {**results, "ours": results["unchecked"]}, throughput)
@@ -773,6 +782,9 @@ def estimate_steps(backends: list[str], s: Settings) -> int:
     for name in backends:  # the sides that explain a checksum's cost and the folder check
         backend = BACKENDS[name]
         steps += ("missing" in ops and backend.folder_listing) * s.rounds
+        variant_directions = backend.variant[2] if backend.variant else ()
+        for op, direction in (("save_big", "save"), ("read_big", "read")):
+            steps += (op in ops and direction in variant_directions) * s.rounds_big
         if backend.checks:
             for op, direction in (("save_big", "save"), ("read_big", "read")):
                 if op in ops:

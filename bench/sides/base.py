@@ -166,6 +166,9 @@ class Backend:
     manifest_class_path: str | None = None
     #: Why 1.14.6 cannot save with overwriting on (None: it can).
     upstream_no_overwrite: str | None = None
+    #: One more way to run ours in the same rounds of the large transfers, to tell a gap's cause:
+    #: ``(label, storage attributes set on ours, directions)`` (the ``variant`` side).
+    variant: tuple[str, dict[str, Any], tuple[str, ...]] | None = None
     #: A service without folders: ours' ``exists()`` of a missing name lists ``name/`` too
     #: (the directories rule); compare.py then also times the raw SDK doing both requests.
     folder_listing = False
@@ -181,15 +184,17 @@ class Backend:
         self.options = spec["options"]
 
     def side(self, flavour: str, endpoint: str | None = None) -> Any:
-        """The side ``flavour`` names: ``ours``, ``upstream``, ``raw``, or the two that explain a
+        """The side ``flavour`` names: ``ours``, ``upstream``, ``raw``, the two that explain a
         checksum's cost: ``unchecked`` (ours with ``checksums = False``) and ``checked`` (the
-        raw SDK doing the check ours does)."""
+        raw SDK doing the check ours does), or ``variant`` (ours with :attr:`variant`)."""
         if flavour in ("raw", "checked"):
             raw = self.raw(endpoint or self.spec["endpoint"])
             return raw.checked() if flavour == "checked" else raw
-        build = self._ours if flavour in ("ours", "unchecked") else self._upstream
+        build = self._ours if flavour in ("ours", "unchecked", "variant") else self._upstream
         if flavour == "unchecked":
             build = self._unchecked
+        elif flavour == "variant":
+            build = self._variant
 
         def make(ns: str, overwrite: bool | None, endpoint: str | None, manifest: bool) -> Any:
             if flavour == "upstream" and overwrite and self.upstream_no_overwrite:
@@ -223,6 +228,12 @@ class Backend:
 
     def _ours(self, cls: type, ns: str, overwrite: bool | None, endpoint: str) -> Any:
         raise NotImplementedError
+
+    def _variant(self, cls: type, ns: str, overwrite: bool | None, endpoint: str) -> Any:
+        storage = self._ours(cls, ns, overwrite, endpoint)
+        for name, value in (self.variant[1] if self.variant else {}).items():
+            setattr(storage, name, value)
+        return storage
 
     def _unchecked(self, cls: type, ns: str, overwrite: bool | None, endpoint: str) -> Any:
         storage = self._ours(cls, ns, overwrite, endpoint)

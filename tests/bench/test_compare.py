@@ -73,6 +73,19 @@ def test_a_service_without_folders_times_the_raw_sdk_making_ours_folder_check_to
     assert folders["raw"] > 0 and folders["raw"] != plain["raw"]  # a raw run of its own
 
 
+def test_a_backend_variant_of_ours_runs_in_the_same_rounds(tmp_path):
+    """SFTP's variant (a 1 MiB write window) is timed in the save's rounds, with its emulator
+    CPU, against the same raw runs; the read has none."""
+    rows = {r["operation"]: r for r in quick_run(tmp_path, "sftp", "--size-mb", "2",
+                                                  "--operations", "save_big,read_big")[0]}
+    plain = rows["save 2 MiB from disk"]
+    variant = rows["save 2 MiB from disk: ours with a 1 MiB write window"]
+    assert variant["ours"] > 0 and variant["ours"] != plain["ours"] and variant["raw"] == plain["raw"]
+    cpu = rows["save 2 MiB from disk: ours with a 1 MiB write window: emulator CPU"]
+    assert cpu["raw"] == rows["save 2 MiB from disk: emulator CPU"]["raw"]
+    assert not any("write window" in op for op in rows if op.startswith("read"))
+
+
 def test_ratios_say_how_ours_compares_higher_is_better():
     faster = Row("s3", "save", "MB/s", {"ours": 150.0, "upstream": 100.0, "raw": 200.0})
     assert faster.ratio("upstream") == 1.5 and faster.ratio("raw") == 0.75
