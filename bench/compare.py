@@ -63,12 +63,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench import common, upstream_venv
 from bench.common import MB
 from bench.progress import Progress
-from bench.sides import BACKENDS, PAYLOAD
+from bench.sides import BACKENDS, PAYLOAD, Backend
 
 FLAVOURS = ("ours", "upstream", "raw")
-#: The sides that explain a checksum's cost, timed in the same rounds as the large transfers:
-#: ours with ``checksums = False``, and the raw SDK doing the check ours does.
-CHECK_FLAVOURS = ("unchecked", "checked")
 OPERATIONS = ("save_big", "read_big", "save_on", "save_off", "exists", "missing", "size", "read_small",
               "listdir", "collectstatic", "requests")
 HIGHER_IS_BETTER = {"MB/s"}
@@ -217,6 +214,20 @@ class Settings:
     rounds_big: int
     operations: tuple[str, ...]
     profile_dir: str | None = None
+
+
+def explaining_flavours(backend: type[Backend], direction: str) -> list[str]:
+    """The sides timed in the rounds of a large transfer (``direction``: "save" or "read") to
+    tell a gap apart: the backend's variant of ours, and where ours checks digests, ours with
+    checksums off and the raw SDK doing ours' check (only where its plain route does not)."""
+    extra = []
+    if backend.variant and direction in backend.variant[2]:
+        extra.append("variant")
+    if backend.checks:
+        extra.append("unchecked")
+        if direction not in backend.raw_check_reasons:
+            extra.append("checked")
+    return extra
 
 
 class BackendRun:
@@ -389,17 +400,8 @@ class BackendRun:
                      "save")
 
     def big_flavours(self, direction: str) -> list[str]:
-        """The sides of a large transfer: the three, and where ours checks digests, the sides
-        that tell the check's cost apart (the raw one only where its plain route does not check)."""
-        extra = []
-        variant = self.backend_cls.variant
-        if variant and direction in variant[2]:
-            extra.append("variant")
-        if self.backend_cls.checks:
-            extra.append("unchecked")
-            if direction not in self.backend_cls.raw_check_reasons:
-                extra.append("checked")
-        return [*self.flavours(), *extra]
+        """The sides of a large transfer: the three, and those that explain a gap."""
+        return [*self.flavours(), *explaining_flavours(self.backend_cls, direction)]
 
     def add_big(self, label: str, results: dict[str, Any], direction: str) -> None:
         """Throughput (MB/s of the median time; the client CPU ratio beside it), the median peak RSS
@@ -779,16 +781,12 @@ def estimate_steps(backends: list[str], s: Settings) -> int:
     per_backend += len(small & ops) * s.rounds * 3
     per_backend += ("collectstatic" in ops) * s.rounds_big * 2
     steps = per_backend * len(backends)
-    for name in backends:  # the sides that explain a checksum's cost and the folder check
+    for name in backends:  # the sides that explain a gap
         backend = BACKENDS[name]
         steps += ("missing" in ops and backend.folder_listing) * s.rounds
-        variant_directions = backend.variant[2] if backend.variant else ()
         for op, direction in (("save_big", "save"), ("read_big", "read")):
-            steps += (op in ops and direction in variant_directions) * s.rounds_big
-        if backend.checks:
-            for op, direction in (("save_big", "save"), ("read_big", "read")):
-                if op in ops:
-                    steps += s.rounds_big * (1 + (direction not in backend.raw_check_reasons))
+            if op in ops:
+                steps += s.rounds_big * len(explaining_flavours(backend, direction))
     steps += ("requests" in ops) * 3 * sum(BACKENDS[b].http for b in backends)
     return steps
 

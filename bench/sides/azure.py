@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .base import Backend, Raw, overwrite_option
+from .base import Backend, Raw, hash_all, overwrite_option
 
 
 class Azure(Backend):
@@ -117,10 +117,8 @@ class AzureChecked(AzureRaw):
             from bench.common import Sink
 
             return download.readinto(Sink())
-        hashed, count = hashlib.md5(), 0
-        for data in download.chunks():
-            hashed.update(data)
-            count += len(data)
+        hashed = hashlib.md5()
+        count = hash_all(download.chunks(), hashed)
         if hashed.digest() != bytes(expected):
             raise AssertionError(f"Content-MD5 mismatch reading {name}")
         return count

@@ -26,6 +26,15 @@ def read_all(stream: Any, chunk: int | None) -> int:
     return len(stream.read()) if chunk is None else drain(stream, chunk)
 
 
+def hash_all(chunks: Any, hasher: Any) -> int:
+    """Feed every chunk to ``hasher`` (a raw side doing ours' check on a read); the byte count."""
+    count = 0
+    for data in chunks:
+        hasher.update(data)
+        count += len(data)
+    return count
+
+
 def import_path(path: str) -> Any:
     module, _, name = path.rpartition(".")
     return getattr(__import__(module, fromlist=[name]), name)
@@ -190,11 +199,10 @@ class Backend:
         if flavour in ("raw", "checked"):
             raw = self.raw(endpoint or self.spec["endpoint"])
             return raw.checked() if flavour == "checked" else raw
-        build = self._ours if flavour in ("ours", "unchecked", "variant") else self._upstream
-        if flavour == "unchecked":
-            build = self._unchecked
-        elif flavour == "variant":
-            build = self._variant
+        build = self._upstream if flavour == "upstream" else self._ours
+        # Set before the storage's first call: an SDK client may be built with them.
+        attributes = {"unchecked": {"checksums": False},
+                      "variant": self.variant[1] if self.variant else {}}.get(flavour, {})
 
         def make(ns: str, overwrite: bool | None, endpoint: str | None, manifest: bool) -> Any:
             if flavour == "upstream" and overwrite and self.upstream_no_overwrite:
@@ -207,7 +215,10 @@ class Backend:
                 cls = self._pointed(cls, endpoint)
             if manifest and not ready_manifest:
                 cls = manifest_class(cls)
-            return build(cls, ns, overwrite, endpoint)
+            storage = build(cls, ns, overwrite, endpoint)
+            for name, value in attributes.items():
+                setattr(storage, name, value)
+            return storage
 
         return DjangoSide(make, endpoint)
 
@@ -228,17 +239,6 @@ class Backend:
 
     def _ours(self, cls: type, ns: str, overwrite: bool | None, endpoint: str) -> Any:
         raise NotImplementedError
-
-    def _variant(self, cls: type, ns: str, overwrite: bool | None, endpoint: str) -> Any:
-        storage = self._ours(cls, ns, overwrite, endpoint)
-        for name, value in (self.variant[1] if self.variant else {}).items():
-            setattr(storage, name, value)
-        return storage
-
-    def _unchecked(self, cls: type, ns: str, overwrite: bool | None, endpoint: str) -> Any:
-        storage = self._ours(cls, ns, overwrite, endpoint)
-        storage.checksums = False  # before its first call: an SDK client may be built with it
-        return storage
 
     def _upstream(self, cls: type, ns: str, overwrite: bool | None, endpoint: str) -> Any:
         raise NotImplementedError

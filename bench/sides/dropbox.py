@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .base import MB, Backend, Raw, overwrite_option
+from .base import MB, Backend, Raw, hash_all, overwrite_option
 
 
 def redirected_session(endpoint: str) -> Any:
@@ -145,11 +145,9 @@ class DropboxChecked(DropboxRaw):
         from storages.core.checksums import DropboxContentHash
 
         metadata, response = self.client.files_download(f"/cmp-{ns}/{name}")
-        hashed, count = DropboxContentHash(), 0
+        hashed = DropboxContentHash()
         with response:
-            for data in response.iter_content(chunk or MB):
-                hashed.update(data)
-                count += len(data)
+            count = hash_all(response.iter_content(chunk or MB), hashed)
         if hashed.hexdigest() != metadata.content_hash:
             raise AssertionError(f"content hash mismatch reading {name}")
         return count
